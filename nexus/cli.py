@@ -1,0 +1,238 @@
+"""`python -m nexus`: bare-word subcommands, else the Hydra app; how errors reach the console.
+
+A user's mistake is printed as one short message and exits 1; tracebacks go to the run's
+`nexus.log` (or, before a run exists, to `outputs/nexus-error.log`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from nexus.errors import Abort, NexusError, ProjectError, did_you_mean
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run nexus with `argv` (default: the command line); returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        command = SUBCOMMANDS.get(args[0]) if args else None
+        return command(args[1:]) if command else _run_hydra(args)
+    except NexusError as exc:
+        return _report(exc.render())
+    except Abort as exc:
+        return _report(exc.error.render())
+    except KeyboardInterrupt:
+        return _report("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:  # a Hydra error or a bug: short on the console, whole in a file
+        message = _explain_hydra_error(exc)
+        if message is not None:
+            return _report(message)
+        log_file = _save_traceback(exc)
+        return _report(
+            f"unexpected error: {type(exc).__name__}: {exc}\n"
+            f"  the traceback is in {log_file}; please report it"
+        )
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _report(message: str, code: int = EXIT_ERROR) -> int:
+    print(f"nexus: {message}", file=sys.stderr)
+    return code
+
+
+def _run_hydra(args: list[str]) -> int:
+    import hydra
+    from hydra.core.global_hydra import GlobalHydra
+
+    from nexus.app import Session, run_job, use_session
+    from nexus.compose import register_configs
+    from nexus.config import read_global_config
+    from nexus.discovery import discover
+    from nexus.project import find_project
+    from nexus.rundirs import forget_claims
+
+    project = find_project()
+    selected = _selected_cases(args)
+    if not selected and _is_help(args):
+        print(USAGE.format(cases=", ".join(project.case_names()) or "(none)"))
+        return EXIT_OK
+    unknown = [c for c in selected if c not in project.case_names()]
+    if unknown and not _is_help(args):
+        raise _unknown_case(unknown[0], project.case_names())
+    modules = read_global_config(project).get("plugin_modules") or []
+    registry = discover(project, modules)
+    use_session(Session(project, registry))
+    register_configs(project, registry, set(selected))
+    forget_claims()
+    GlobalHydra.instance().clear()  # a previous main() in this process leaves it set
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
+    app = hydra.main(config_path=str(project.conf_dir), config_name="config", version_base="1.3")
+    saved_argv = sys.argv
+    sys.argv = [saved_argv[0] if saved_argv else "nexus", *_flags_first(args)]
+    sys.stderr = _QuietHydra(sys.stderr)
+    try:
+        app(run_job)()
+    finally:
+        sys.argv, sys.stderr = saved_argv, sys.stderr.stream  # type: ignore[attr-defined]
+    return EXIT_OK
+
+
+class _QuietHydra:
+    """stderr without Hydra's 'Error executing job' line: nexus reports the error itself."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if text.startswith("Error executing job with overrides:"):
+            return len(text)
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.stream, name)
+
+
+def _flags_first(args: list[str]) -> list[str]:
+    """Move `-m`/`--multirun` first: Hydra's parser takes no overrides on both sides of it."""
+    flags = [a for a in args if a in ("-m", "--multirun")]
+    return flags + [a for a in args if a not in flags]
+
+
+def _selected_cases(args: list[str]) -> list[str]:
+    values = [a.split("=", 1)[1] for a in args if a.startswith("case=")]
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def _is_help(args: list[str]) -> bool:
+    return any(a in ("--help", "-h", "--hydra-help", "--info", "-i") for a in args)
+
+
+def _unknown_case(name: str, known: list[str]) -> ProjectError:
+    return ProjectError(
+        f"unknown case '{name}'",
+        [
+            did_you_mean(name, known),
+            f"available cases: {', '.join(known) or '(none)'}",
+        ],
+    )
+
+
+def _explain_hydra_error(exc: Exception) -> str | None:
+    """One readable message for Hydra's and OmegaConf's user-facing errors, else None."""
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if not isinstance(exc, HydraException | OmegaConfBaseException):
+        return None
+    text = str(exc).strip()
+    missing = isinstance(exc, MissingConfigException) or "You must specify" in text
+    if missing and "'case'" in text:
+        return "no case chosen: add case=NAME\n  available cases: " + ", ".join(_cases())
+    match = re.search(r"Could not override '([^']+)'", text)
+    if match:
+        return _unknown_key(match.group(1))
+    cause = exc.__cause__
+    lines = [line for line in text.splitlines() if line.strip()][:6]
+    if cause is not None and str(cause).strip() and str(cause).strip() not in text:
+        lines.append(str(cause).strip().splitlines()[0])
+    return "\n  ".join(lines)
+
+
+def _unknown_key(key: str) -> str:
+    from nexus.app import _session
+
+    known: list[str] = []
+    if _session is not None and key.startswith("pipeline."):
+        known = sorted(
+            {
+                f"pipeline.{p}"
+                for spec in _session.registry.plugins.values()
+                for p in spec.parameters
+            }
+        )
+    hint = did_you_mean(key, known)
+    lines = [f"unknown key in an override: '{key}'"]
+    if hint:
+        lines.append(hint)
+    lines.append("see every key with: python -m nexus case=NAME --cfg job")
+    return "\n  ".join(lines)
+
+
+def _cases() -> list[str]:
+    from nexus.project import find_project
+
+    try:
+        return find_project().case_names()
+    except NexusError:
+        return []
+
+
+def _save_traceback(exc: BaseException) -> Path:
+    from nexus.project import find_project
+
+    try:
+        folder = find_project().outputs_dir
+    except NexusError:
+        folder = Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "nexus-error.log"
+    path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    return path
+
+
+def _generate_data(args: list[str]) -> int:
+    """`generate-data [case=NAME]`: (re)create the raw data of the cases that have a generator."""
+    from omegaconf import OmegaConf
+
+    from nexus.app import Session, ensure_raw_data
+    from nexus.cases import load_case
+    from nexus.config import read_global_config
+    from nexus.discovery import discover
+    from nexus.project import find_project
+
+    project = find_project()
+    wanted = _selected_cases(args) or project.case_names()
+    unknown = [a for a in args if not a.startswith("case=")]
+    if unknown:
+        raise ProjectError(f"generate-data takes only case=NAME, not '{unknown[0]}'")
+    for name in wanted:
+        if name not in project.case_names():
+            raise _unknown_case(name, project.case_names())
+    modules = read_global_config(project).get("plugin_modules") or []
+    session = Session(project, discover(project, modules))
+    for name in wanted:
+        case = OmegaConf.create(load_case(project, name).to_tree(name))
+        for path in ensure_raw_data(case, session, force=True):
+            print(f"{name}: wrote {project.relative(path)}")
+    return EXIT_OK
+
+
+USAGE = """\
+nexus: runs the steps of a case, configured by Hydra.
+
+  python -m nexus case=NAME [KEY=VALUE ...]        run a case in a new directory under outputs/
+  python -m nexus case=NAME KEY=A,B,C -m           a sweep: one job per value
+  python -m nexus case=NAME only="STEP"            one step, its inputs from the latest run
+  python -m nexus case=NAME --cfg job              show the composed config
+  python -m nexus case=NAME --help                 the case's config and Hydra's options
+
+cases: {cases}
+"""
+
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"generate-data": _generate_data}

@@ -1,0 +1,1 @@
+"""The framework's default settings, stored in Hydra's ConfigStore at start-up."""

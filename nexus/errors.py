@@ -1,0 +1,100 @@
+"""The exceptions nexus raises for problems a user can fix.
+
+NexusError                   anything nexus reports as a user mistake
+├── ProjectError             no project root, unknown case, malformed YAML
+├── ConfigError              invalid parameters, unknown keys (may hold several problems)
+├── PluginError              a plugin or handler defined wrongly, or two with one name
+│   └── PluginImportError    a plugin module that fails to import
+├── PlanError                steps that cannot run together (may hold several problems)
+├── DataError                an input missing or unreadable, an output that cannot be saved
+└── StepError                a step raised while it ran
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "Abort",
+    "ConfigError",
+    "DataError",
+    "NexusError",
+    "PlanError",
+    "PluginError",
+    "PluginImportError",
+    "ProjectError",
+    "StepError",
+    "did_you_mean",
+]
+
+
+class NexusError(Exception):
+    """A problem the user can fix; its message is printed without a traceback.
+
+    Args:
+        message: the first line: what failed, with names in quotes.
+        details: further lines: where it came from, alternatives, the fix.
+    """
+
+    def __init__(self, message: str, details: Iterable[str] = ()) -> None:
+        self.message = message
+        self.details = [line for line in details if line]
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """The message and its details, one indented line each."""
+        return "\n".join([self.message, *(f"  {line}" for line in self.details)])
+
+
+class ProjectError(NexusError):
+    """The project, a case or a YAML file is missing or malformed."""
+
+
+class ConfigError(NexusError):
+    """Parameters that do not fit the steps' config models."""
+
+
+class PluginError(NexusError):
+    """A plugin or handler that is defined wrongly."""
+
+
+class PluginImportError(PluginError):
+    """A module with plugins or handlers that fails to import."""
+
+
+class PlanError(NexusError):
+    """Steps, data names and handlers that do not fit together."""
+
+
+class DataError(NexusError):
+    """Data that cannot be loaded or saved."""
+
+
+class StepError(NexusError):
+    """A step that raised while it ran."""
+
+
+class Abort(BaseException):
+    """Carries a NexusError out of a Hydra callback.
+
+    Hydra turns an Exception raised in a callback into a warning and goes on; a
+    BaseException passes through, and the CLI reports the error it carries.
+    """
+
+    def __init__(self, error: NexusError) -> None:
+        super().__init__(error.render())
+        self.error = error
+
+
+def did_you_mean(name: str, choices: Sequence[str]) -> str:
+    """A 'did you mean ...?' line for the closest choices, or '' when none is close."""
+    matches = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    if not matches:
+        return ""
+    return "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
+
+
+def problems(count: int, what: str) -> str:
+    """'1 invalid parameter' or '3 invalid parameters'."""
+    return f"{count} {what}" + ("" if count == 1 else "s")

@@ -1,0 +1,110 @@
+"""`run.json`: the manifest of a run, written when it starts and finished last."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from nexus import __version__
+from nexus.rundirs import MANIFEST
+
+__all__ = ["Manifest", "code_version", "path_size"]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
+
+
+class Manifest:
+    """The run's record; every change is written at once, atomically."""
+
+    def __init__(self, run_dir: Path, data: dict[str, Any]) -> None:
+        self.run_dir = run_dir
+        self.data = data
+
+    @classmethod
+    def start(cls, run_dir: Path, **fields: Any) -> Manifest:
+        """Write a `running` manifest for a run that starts now."""
+        data = {
+            "status": "running",
+            **fields,
+            "run_dir": str(run_dir),
+            "started": _now(),
+            "finished": None,
+            "steps": [],
+            "metrics": {},
+            "error": None,
+            "mlflow_run_id": None,
+            "pid": os.getpid(),
+            "nexus_version": __version__,
+        }
+        manifest = cls(run_dir, data)
+        manifest.write()
+        return manifest
+
+    def step_started(self, name: str) -> None:
+        self.data["steps"].append(
+            {"name": name, "status": "running", "seconds": None, "outputs": []}
+        )
+        self.write()
+
+    def step_finished(
+        self, name: str, status: str, seconds: float, outputs: list[tuple[str, Path]] = ()
+    ) -> None:  # type: ignore[assignment]
+        step = self._step(name)
+        step.update(
+            status=status,
+            seconds=round(seconds, 4),
+            outputs=[{"name": n, "path": self._shown(p), "size": path_size(p)} for n, p in outputs],
+        )
+        self.write()
+
+    def finish(self, status: str, error: BaseException | None = None) -> None:
+        """Mark the run `completed`, `failed` or `interrupted`; this is the last write."""
+        self.data.update(status=status, finished=_now())
+        if error is not None:
+            self.data["error"] = {"type": type(error).__name__, "message": str(error)}
+        self.write()
+
+    def write(self) -> None:
+        path = self.run_dir / MANIFEST
+        partial = path.with_name(f".{MANIFEST}.partial")
+        partial.write_text(json.dumps(self.data, indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+
+    def _step(self, name: str) -> dict[str, Any]:
+        return next(s for s in reversed(self.data["steps"]) if s["name"] == name)
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.run_dir))
+        except ValueError:
+            return str(path)
+
+
+def path_size(path: Path) -> int:
+    """Bytes of a file, or of all files in a directory."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
+def code_version(root: Path) -> dict[str, Any]:
+    """The git commit of `root` and whether the work tree differs from it."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"git_commit": commit, "git_dirty": bool(status) if status is not None else None}

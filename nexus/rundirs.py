@@ -1,0 +1,69 @@
+"""Run directories: claiming a fresh one, and finding earlier runs of a case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+__all__ = ["claim_unique_dir", "earlier_runs", "read_manifest", "register_resolvers"]
+
+MANIFEST = "run.json"
+_claimed: dict[tuple[str, str], str] = {}
+
+
+def claim_unique_dir(parent: str, stamp: str) -> str:
+    """Create and return `parent/stamp`, or `parent/stamp_1`, `_2`, ... if taken.
+
+    The directory is created here, atomically, so two runs started in the same second,
+    in two processes, never share it. Within one process the answer is remembered.
+    """
+    key = (parent, stamp)
+    if key not in _claimed:
+        base = Path(parent)
+        base.mkdir(parents=True, exist_ok=True)
+        for n in range(10_000):
+            candidate = base / (stamp if n == 0 else f"{stamp}_{n}")
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue
+            _claimed[key] = str(candidate)
+            break
+    return _claimed[key]
+
+
+def forget_claims() -> None:
+    """Start afresh: the next run in this process claims a new directory."""
+    _claimed.clear()
+
+
+def register_resolvers() -> None:
+    """Make `${nexus.unique_dir:parent,stamp}` available to Hydra's config."""
+    if not OmegaConf.has_resolver("nexus.unique_dir"):
+        OmegaConf.register_new_resolver("nexus.unique_dir", claim_unique_dir, use_cache=True)
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any] | None:
+    """The run's `run.json`, or None when it is missing or unreadable."""
+    try:
+        data = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def earlier_runs(case_outputs: Path) -> list[Path]:
+    """Run directories of a case (single runs and sweep jobs), newest first."""
+    if not case_outputs.is_dir():
+        return []
+    found = [p.parent for p in case_outputs.glob(f"*/{MANIFEST}")]
+    found += [p.parent for p in case_outputs.glob(f"sweeps/*/*/{MANIFEST}")]
+    return sorted(found, key=_started, reverse=True)
+
+
+def _started(run_dir: Path) -> tuple[str, float]:
+    manifest = read_manifest(run_dir) or {}
+    return str(manifest.get("started", "")), (run_dir / MANIFEST).stat().st_mtime

@@ -1,0 +1,118 @@
+"""Running a plan: build each step's config, inject what it asks for, save what it returns."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from nexus.context import Metrics, RunContext
+from nexus.errors import ConfigError, NexusError, StepError
+from nexus.hub import DataHub
+from nexus.manifest import Manifest
+from nexus.plan import Plan, Step
+
+__all__ = ["run_plan", "step_logger"]
+
+log = logging.getLogger("nexus.runner")
+
+
+def step_logger(step: str) -> logging.Logger:
+    """The logger a step receives: a child of `nexus`, so it reaches the console and the log."""
+    return logging.getLogger("nexus.step." + step.lower().replace(" ", "_"))
+
+
+def run_plan(plan: Plan, hub: DataHub, context: RunContext, manifest: Manifest) -> Metrics:
+    """Run the plan's steps in order; a failing step stops the run with a StepError."""
+    metrics = Metrics()
+    for index, step in enumerate(plan.steps, start=1):
+        log.info("[%d/%d] %s", index, len(plan.steps), step.name)
+        manifest.step_started(step.name)
+        started = time.perf_counter()
+        try:
+            outputs = _run_step(step, hub, _context_for(context, step), metrics)
+        except BaseException:
+            manifest.step_finished(step.name, "failed", time.perf_counter() - started)
+            raise
+        seconds = time.perf_counter() - started
+        manifest.step_finished(step.name, "completed", seconds, outputs)
+        log.info("[%d/%d] %s done in %.2fs", index, len(plan.steps), step.name, seconds)
+    return metrics
+
+
+def _context_for(context: RunContext, step: Step) -> RunContext:
+    return RunContext(**{**context.__dict__, "step": step.name})
+
+
+def _run_step(
+    step: Step, hub: DataHub, context: RunContext, metrics: Metrics
+) -> list[tuple[str, Path]]:
+    config = _build_config(step, hub)
+    services: dict[str, Any] = {
+        "config": config,
+        "logger": step_logger(step.name),
+        "hub": hub,
+        "context": context,
+        "metrics": metrics,
+    }
+    kwargs = {param: services[service] for param, service in step.spec.injections.items()}
+    try:
+        result = step.spec.func(**kwargs)
+    except NexusError as exc:
+        raise StepError(f"step '{step.name}' failed: {exc.message}", exc.details) from exc
+    except Exception as exc:
+        raise StepError(
+            f"step '{step.name}' failed: {type(exc).__name__}: {exc}", [_plugin_frame(exc, step)]
+        ) from exc
+    return _store(step, hub, result)
+
+
+def _build_config(step: Step, hub: DataHub) -> Any:
+    model = step.spec.config_model
+    if model is None:
+        return None
+    data = {
+        field: hub.get(marker.name)
+        for field, marker in step.spec.sources.items()
+        if marker.name in hub
+    }
+    try:
+        return model.model_validate({**step.params, **data})
+    except ValidationError as exc:
+        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(
+            f"the inputs of step '{step.name}' do not fit {model.__name__}",
+            [*lines, "check the case's io_mapping names the right files"],
+        ) from exc
+
+
+def _store(step: Step, hub: DataHub, result: Any) -> list[tuple[str, Path]]:
+    sink = step.spec.sink
+    if sink is None:
+        if result is not None:
+            log.debug(
+                "step '%s' returned %s but declares no sink", step.name, type(result).__name__
+            )
+        return []
+    name = sink[1].name
+    if result is None:
+        raise StepError(
+            f"step '{step.name}' returned nothing, but declares the output '{name}'",
+            [f"defined at {step.spec.where}", "return the data to save"],
+        )
+    if name not in hub:  # an optional sink the case does not map: keep it in memory only
+        hub.put(name, result)
+        return []
+    return [(name, hub.save(name, result))]
+
+
+def _plugin_frame(exc: BaseException, step: Step) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == step.spec.file]
+    if not frames:
+        return f"plugin defined at {step.spec.where}"
+    last = frames[-1]
+    return f"at {last.filename}:{last.lineno}: {(last.line or '').strip()}"
