@@ -24,6 +24,7 @@ from nexus.manifest import Manifest, code_version
 from nexus.plan import Plan, build_plan
 from nexus.project import Project
 from nexus.registry import Registry
+from nexus.rundirs import user_overrides
 from nexus.runner import run_plan
 
 __all__ = ["PreflightCallback", "Session", "ensure_raw_data", "prepare", "run_job", "use_session"]
@@ -120,7 +121,7 @@ def run_job(cfg: DictConfig) -> float | None:
     hydra = HydraConfig.get()
     run_dir = Path(hydra.runtime.output_dir)
     session = session_for(cfg)
-    overrides = list(hydra.overrides.task)
+    overrides = user_overrides(hydra.overrides.task)
     manifest = Manifest.start(
         run_dir,
         case=str(cfg.case.name),

@@ -88,6 +88,9 @@ def _run_hydra(args: list[str]) -> int:
     sys.stderr = _QuietHydra(sys.stderr)
     try:
         app(run_job)()
+    except BaseException as exc:
+        _close_after_failure(exc)
+        raise
     finally:
         sys.argv, sys.stderr = saved_argv, sys.stderr.stream  # type: ignore[attr-defined]
     return EXIT_OK
@@ -106,6 +109,22 @@ class _QuietHydra:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.stream, name)
+
+
+def _close_after_failure(exc: BaseException) -> None:
+    """Summarise a sweep Hydra abandoned and end the MLflow runs left open."""
+    from nexus.sweeps import finish_active_sweep
+    from nexus.tracking import end_open_runs
+
+    interrupted = isinstance(exc, KeyboardInterrupt)
+    jobs = finish_active_sweep()
+    end_open_runs("KILLED" if interrupted else "FAILED")
+    if jobs and not interrupted:
+        failed = [j for j in jobs if not j.ok]
+        raise NexusError(
+            f"{len(failed)} of {len(jobs)} jobs of the sweep failed",
+            ["see the table above; each failed job's log is named there"],
+        ) from exc
 
 
 def _flags_first(args: list[str]) -> list[str]:

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nexus import __version__
-from nexus.rundirs import MANIFEST
+from nexus.rundirs import read_manifest, write_manifest
 
-__all__ = ["Manifest", "code_version", "path_size"]
+__all__ = ["Manifest", "Output", "code_version", "path_size"]
+
+
+class Output(NamedTuple):
+    """A saved output of a step."""
+
+    name: str
+    path: Path
+    handler: str
 
 
 def _now() -> str:
@@ -28,7 +36,11 @@ class Manifest:
 
     @classmethod
     def start(cls, run_dir: Path, **fields: Any) -> Manifest:
-        """Write a `running` manifest for a run that starts now."""
+        """Write a `running` manifest for a run that starts now.
+
+        An `mlflow_run_id` that the tracking callback wrote before the job started is kept.
+        """
+        earlier = read_manifest(run_dir) or {}
         data = {
             "status": "running",
             **fields,
@@ -38,7 +50,7 @@ class Manifest:
             "steps": [],
             "metrics": {},
             "error": None,
-            "mlflow_run_id": None,
+            "mlflow_run_id": earlier.get("mlflow_run_id"),
             "pid": os.getpid(),
             "nexus_version": __version__,
         }
@@ -53,13 +65,21 @@ class Manifest:
         self.write()
 
     def step_finished(
-        self, name: str, status: str, seconds: float, outputs: list[tuple[str, Path]] = ()
-    ) -> None:  # type: ignore[assignment]
+        self, name: str, status: str, seconds: float, outputs: Sequence[Output] = ()
+    ) -> None:
         step = self._step(name)
         step.update(
             status=status,
             seconds=round(seconds, 4),
-            outputs=[{"name": n, "path": self._shown(p), "size": path_size(p)} for n, p in outputs],
+            outputs=[
+                {
+                    "name": o.name,
+                    "path": self._shown(o.path),
+                    "handler": o.handler,
+                    "size": path_size(o.path),
+                }
+                for o in outputs
+            ],
         )
         self.write()
 
@@ -71,10 +91,7 @@ class Manifest:
         self.write()
 
     def write(self) -> None:
-        path = self.run_dir / MANIFEST
-        partial = path.with_name(f".{MANIFEST}.partial")
-        partial.write_text(json.dumps(self.data, indent=2, default=str) + "\n", encoding="utf-8")
-        os.replace(partial, path)
+        write_manifest(self.run_dir, self.data)
 
     def _step(self, name: str) -> dict[str, Any]:
         return next(s for s in reversed(self.data["steps"]) if s["name"] == name)

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
 
-__all__ = ["claim_unique_dir", "earlier_runs", "read_manifest", "register_resolvers"]
+__all__ = [
+    "claim_unique_dir",
+    "earlier_runs",
+    "read_manifest",
+    "register_resolvers",
+    "update_manifest",
+    "user_overrides",
+    "write_manifest",
+]
 
 MANIFEST = "run.json"
+PARENT_RUN_KEY = "tracking.parent_run_id"  # an override nexus adds to the jobs of a sweep
 _claimed: dict[tuple[str, str], str] = {}
 
 
@@ -67,3 +78,23 @@ def earlier_runs(case_outputs: Path) -> list[Path]:
 def _started(run_dir: Path) -> tuple[str, float]:
     manifest = read_manifest(run_dir) or {}
     return str(manifest.get("started", "")), (run_dir / MANIFEST).stat().st_mtime
+
+
+def update_manifest(run_dir: Path, **fields: Any) -> None:
+    """Set `fields` in the run's `run.json` (created if missing), atomically."""
+    data = read_manifest(run_dir) or {}
+    data.update(fields)
+    write_manifest(run_dir, data)
+
+
+def write_manifest(run_dir: Path, data: dict[str, Any]) -> None:
+    """Write `run.json` through a temporary sibling, so it is never seen half-written."""
+    path = run_dir / MANIFEST
+    partial = path.with_name(f".{MANIFEST}.{os.getpid()}.partial")
+    partial.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def user_overrides(overrides: Iterable[Any]) -> list[str]:
+    """A job's command-line overrides without the ones nexus adds itself."""
+    return [str(o) for o in overrides if not str(o).startswith(f"{PARENT_RUN_KEY}=")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,7 +12,7 @@ from pydantic import ValidationError
 from nexus.context import Metrics, RunContext
 from nexus.errors import ConfigError, NexusError, StepError
 from nexus.hub import DataHub
-from nexus.manifest import Manifest
+from nexus.manifest import Manifest, Output
 from nexus.plan import Plan, Step
 
 __all__ = ["run_plan", "step_logger"]
@@ -48,9 +47,7 @@ def _context_for(context: RunContext, step: Step) -> RunContext:
     return RunContext(**{**context.__dict__, "step": step.name})
 
 
-def _run_step(
-    step: Step, hub: DataHub, context: RunContext, metrics: Metrics
-) -> list[tuple[str, Path]]:
+def _run_step(step: Step, hub: DataHub, context: RunContext, metrics: Metrics) -> list[Output]:
     config = _build_config(step, hub)
     services: dict[str, Any] = {
         "config": config,
@@ -90,7 +87,7 @@ def _build_config(step: Step, hub: DataHub) -> Any:
         ) from exc
 
 
-def _store(step: Step, hub: DataHub, result: Any) -> list[tuple[str, Path]]:
+def _store(step: Step, hub: DataHub, result: Any) -> list[Output]:
     sink = step.spec.sink
     if sink is None:
         if result is not None:
@@ -107,7 +104,7 @@ def _store(step: Step, hub: DataHub, result: Any) -> list[tuple[str, Path]]:
     if name not in hub:  # an optional sink the case does not map: keep it in memory only
         hub.put(name, result)
         return []
-    return [(name, hub.save(name, result))]
+    return [Output(name, hub.save(name, result), hub.entry(name).handler.name)]
 
 
 def _plugin_frame(exc: BaseException, step: Step) -> str:
