@@ -58,14 +58,21 @@ def _run_step(step: Step, hub: DataHub, context: RunContext, metrics: Metrics) -
     }
     kwargs = {param: services[service] for param, service in step.spec.injections.items()}
     try:
-        result = step.spec.func(**kwargs)
-    except NexusError as exc:
-        raise StepError(f"step '{step.name}' failed: {exc.message}", exc.details) from exc
+        return _store(step, hub, step.spec.func(**kwargs))
+    except StepError:
+        raise
     except Exception as exc:
+        # A plugin returning a generator runs while its output is saved, inside a handler:
+        # whatever its own code raised is the step's failure, not the handler's.
+        cause = _plugin_error(exc, step)
+        if cause is None:
+            raise
+        if isinstance(cause, NexusError):
+            raise StepError(f"step '{step.name}' failed: {cause.message}", cause.details) from exc
         raise StepError(
-            f"step '{step.name}' failed: {type(exc).__name__}: {exc}", [_plugin_frame(exc, step)]
+            f"step '{step.name}' failed: {type(cause).__name__}: {cause}",
+            [_plugin_frame(cause, step)],
         ) from exc
-    return _store(step, hub, result)
 
 
 def _build_config(step: Step, hub: DataHub) -> Any:
@@ -105,6 +112,17 @@ def _store(step: Step, hub: DataHub, result: Any) -> list[Output]:
         hub.put(name, result)
         return []
     return [Output(name, hub.save(name, result), hub.entry(name).handler.name)]
+
+
+def _plugin_error(exc: BaseException, step: Step) -> BaseException | None:
+    """The exception in `exc`'s chain that the plugin's own code raised or passed on."""
+    current: BaseException | None = exc
+    while current is not None:
+        frames = traceback.extract_tb(current.__traceback__)
+        if any(f.filename == step.spec.file for f in frames):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _plugin_frame(exc: BaseException, step: Step) -> str:

@@ -1,0 +1,212 @@
+"""Handler for image frames kept as a directory of PNG files, read and written one at a time."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from itertools import chain
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from nexus.errors import DataError
+from nexus.registry import handler
+
+__all__ = ["FrameSequence", "FramesHandler", "frame_stream", "remove_quietly"]
+
+FRAME_NAME = "frame_{index:05d}.png"
+
+
+class FrameSequence(Sequence[np.ndarray]):
+    """The PNG frames of a directory, in name order, decoded only when accessed.
+
+    Names are ordered naturally (`frame_9` before `frame_10`), so sequences longer than the
+    zero padding still play in order. Each frame is an (H, W, 3) uint8 RGB array.
+    """
+
+    def __init__(self, directory: Path | str, paths: Sequence[Path] | None = None) -> None:
+        self._directory = Path(directory)
+        self._paths = list(paths) if paths is not None else _png_files(self._directory)
+
+    @property
+    def directory(self) -> Path:
+        """The directory the frames are read from."""
+        return self._directory
+
+    @property
+    def paths(self) -> list[Path]:
+        """The frame files, in order."""
+        return list(self._paths)
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(width, height) of the first frame, read from its header only."""
+        from PIL import Image
+
+        if not self._paths:
+            raise ValueError(f"no frames in this sequence of {self._directory}")
+        with Image.open(self._paths[0]) as image:
+            return image.size
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    @overload
+    def __getitem__(self, index: int) -> np.ndarray: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> FrameSequence: ...
+
+    def __getitem__(self, index: int | slice) -> np.ndarray | FrameSequence:
+        if isinstance(index, slice):
+            return FrameSequence(self._directory, self._paths[index])
+        return _read_png(self._paths[index])
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for path in self._paths:
+            yield _read_png(path)
+
+    def __repr__(self) -> str:
+        return f"FrameSequence({str(self._directory)!r}, {len(self)} frames)"
+
+
+def _read_png(path: Path) -> np.ndarray:
+    """One frame as an (H, W, 3) uint8 RGB array; an unreadable file is a DataError."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return np.array(image.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise DataError(
+            f"cannot read frame '{path.name}' in {path.parent}: {exc}",
+            ["the file may be truncated; re-run the step that wrote the frames"],
+        ) from exc
+
+
+def _png_files(directory: Path) -> list[Path]:
+    """The PNG files of `directory` in natural name order; anything else is a DataError."""
+    if not directory.is_dir():
+        raise DataError(
+            f"frames directory not found: {directory}",
+            ["the 'frames' handler reads a directory of PNG files"],
+        )
+    files = [p for p in directory.iterdir() if not p.name.startswith(".")]
+    strangers = sorted(p.name for p in files if p.suffix.lower() != ".png" or not p.is_file())
+    if strangers:
+        listed = ", ".join(f"'{name}'" for name in strangers[:5])
+        more = f" and {len(strangers) - 5} more" if len(strangers) > 5 else ""
+        raise DataError(
+            f"frames directory {directory} holds {listed}{more}, which is not a PNG frame",
+            [
+                "the 'frames' handler reads a directory of .png files only",
+                "move other files elsewhere, or map this name to another handler",
+            ],
+        )
+    if not files:
+        raise DataError(
+            f"frames directory {directory} is empty",
+            ["re-run the step that renders the frames"],
+        )
+    return sorted(files, key=_natural_key)
+
+
+def _natural_key(path: Path) -> list[Any]:
+    # Digits compare as numbers, so frame_100000 sorts after frame_99999.
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+
+def frame_stream(obj: Any, handler_name: str) -> Generator[np.ndarray, None, None]:
+    """Check `obj` is an iterable of frames and yield each as a C-contiguous (H, W, 3) uint8 array.
+
+    Raises:
+        TypeError: `obj` is not an iterable of frames, or a frame has a wrong shape or dtype.
+    """
+    if isinstance(obj, np.ndarray) and obj.ndim != 4:
+        raise TypeError(
+            f"handler '{handler_name}' saves an iterable of frames; got one array of shape "
+            f"{obj.shape} (a stack of frames is (N, H, W, 3); wrap a single frame in a list)"
+        )
+    if (
+        obj is None
+        or not isinstance(obj, Iterable)
+        or isinstance(obj, str | bytes | bytearray | Mapping)
+        or getattr(obj, "columns", None) is not None  # tables iterate over column names
+    ):
+        raise TypeError(
+            f"handler '{handler_name}' saves an iterable of frames (HxWx3 or HxWx4 uint8 "
+            f"arrays, or PIL images), got {type(obj).__name__}"
+        )
+    source = iter(obj)
+    try:
+        for index, frame in enumerate(source):
+            yield _as_rgb(frame, index)
+    finally:
+        # Stopping early (an error, a bad frame) closes the producer now, not at garbage collection.
+        close = getattr(source, "close", None)
+        if callable(close):
+            close()
+
+
+def _as_rgb(frame: Any, index: int) -> np.ndarray:
+    """Frame number `index` as a C-contiguous (H, W, 3) uint8 array; alpha is dropped."""
+    from PIL import Image
+
+    if isinstance(frame, Image.Image):
+        return np.asarray(frame.convert("RGB"))
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(
+            f"frame {index} is a {type(frame).__name__}; "
+            "expected an HxWx3 or HxWx4 uint8 numpy array or a PIL image"
+        )
+    if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] not in (3, 4):
+        raise TypeError(
+            f"frame {index} is an array of shape {frame.shape} and dtype {frame.dtype}; "
+            "expected shape (H, W, 3) or (H, W, 4) and dtype uint8"
+        )
+    return np.ascontiguousarray(frame[:, :, :3])
+
+
+def remove_quietly(path: Path) -> None:
+    """Delete what a failed save left at `path`, a file or a directory."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@handler
+class FramesHandler:
+    """A directory of PNG frames `frame_00000.png`, ...; loads lazily as a FrameSequence.
+
+    Save args: `compress_level` (0-9, zlib level; low is fast, high is small), and any other
+    Pillow PNG option.
+    """
+
+    name = "frames"
+    extensions: tuple[str, ...] = ()
+    is_directory = True
+    reload_after_save = True
+
+    def load(self, path: Path, **args: Any) -> FrameSequence:
+        return FrameSequence(path)
+
+    def save(self, obj: Any, path: Path, compress_level: int = 1, **args: Any) -> None:
+        from PIL import Image
+
+        frames = frame_stream(obj, self.name)
+        first = next(frames, None)
+        if first is None:
+            raise ValueError("no frames: the iterable given to the 'frames' handler was empty")
+        options = {"format": "PNG", "compress_level": compress_level, **args}
+        path.mkdir(parents=True)  # not exist_ok: never mix new frames with old ones
+        try:
+            for index, frame in enumerate(chain([first], frames)):
+                Image.fromarray(frame).save(path / FRAME_NAME.format(index=index), **options)
+        except BaseException:
+            remove_quietly(path)
+            raise
+        finally:
+            frames.close()  # and so the producer, also when saving stopped early
