@@ -139,6 +139,10 @@ def run_job(cfg: DictConfig) -> float | None:
         )
     except KeyboardInterrupt as exc:
         manifest.finish("interrupted", exc)
+        # Hydra skips on_job_end on Ctrl-C; in a worker process nobody else would end the run.
+        from nexus.tracking import end_open_runs
+
+        end_open_runs("KILLED")
         raise
     except BaseException as exc:
         log.debug("the run failed", exc_info=True)  # the console formatter drops tracebacks
