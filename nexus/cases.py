@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ class DataLocation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(min_length=1)
+    path: str = Field(min_length=1, pattern=r"^[^\x00]*$")  # no NUL: no OS takes it in a path
     handler: str | None = None
     handler_args: dict[str, Any] = Field(default_factory=dict)
 
@@ -79,18 +80,50 @@ def load_case(project: Project, name: str) -> CaseFile:
         )
     if not isinstance(raw, dict):
         raise ProjectError(f"{shown} must be a mapping of keys, got {type(raw).__name__}")
+    targets = list(_target_keys(raw))
+    if targets:
+        raise ProjectError(
+            f"{shown} asks to build objects from code: {', '.join(targets)}",
+            [
+                "nexus never instantiates '_target_' from a case file: remove it",
+                "a step's behaviour comes from its plugin; its values from pipeline:",
+            ],
+        )
     try:
         return CaseFile.model_validate(raw)
     except ValidationError as exc:
-        lines = [_describe(err) for err in exc.errors()]
+        errors = [err for err in exc.errors() if not _other_step_form(err)]
+        lines = list(dict.fromkeys(_describe(err) for err in errors))
         raise ProjectError(
             f"{problems(len(lines), 'problem')} in {shown}",
             [*lines, "allowed keys: description, io_mapping, steps, pipeline, generator"],
         ) from None
 
 
+def _target_keys(node: Any, at: str = "") -> Iterator[str]:
+    """Where a `_target_` key sits in the parsed YAML (Hydra's way to call code)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            where = f"{at}.{key}" if at else str(key)
+            if key == "_target_":
+                yield where
+            yield from _target_keys(value, where)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _target_keys(value, f"{at}.{index}")
+
+
+def _other_step_form(err: Any) -> bool:
+    # A step is `str | StepEntry`: a mapping fails as a str too; that error says nothing.
+    loc = err["loc"]
+    return loc[:1] == ("steps",) and loc[-1:] == ("str",) and isinstance(err["input"], dict)
+
+
 def _describe(err: Any) -> str:
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+    parts = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
+    if parts[:1] == ["steps"] and parts[2:3] in (["str"], ["StepEntry"]):
+        del parts[2]  # pydantic names the member of `str | StepEntry`; the user wrote neither
+    loc = ".".join(parts)
     if err["type"] == "extra_forbidden":
         return f"{loc}: unknown key"
     return f"{loc}: {err['msg']}" if loc else err["msg"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 from pydantic import ValidationError
@@ -32,10 +32,8 @@ class Layers:
         case_file = f"cases/{cfg.case.name}/case.yaml"
         raw_case = _safe_load(project.root / case_file)
         raw_global = read_global_config(project)
-        step_keys = {
-            name: frozenset(values)
-            for name, values in (OmegaConf.to_container(cfg.case.step_config) or {}).items()
-        }
+        step_config = _mapping(cfg.case.step_config, resolve=False)
+        step_keys = {name: frozenset(values) for name, values in step_config.items()}
         return cls(
             case_file=case_file,
             cli_keys=frozenset(override_key(o) for o in overrides),
@@ -46,10 +44,10 @@ class Layers:
 
     def origin(self, key: str, step: str | None = None) -> str:
         """Where the value of `pipeline.<key>` (or of a step's own `key`) came from."""
+        if step is not None and key in self.step_keys.get(step, ()):  # wins over pipeline.*
+            return f"{self.case_file}, steps: {step}"
         if f"pipeline.{key}" in self.cli_keys:
             return "the command line"
-        if step is not None and key in self.step_keys.get(step, ()):
-            return f"{self.case_file}, steps: {step}"
         if key in self.case_keys:
             return self.case_file
         if key in self.global_keys:
@@ -73,10 +71,8 @@ def step_parameters(
 ) -> dict[str, dict[str, Any]]:
     """Each step's validated parameters; every problem of every step is reported together."""
     try:
-        pipeline: dict[str, Any] = OmegaConf.to_container(cfg.pipeline, resolve=True) or {}  # type: ignore[assignment]
-        step_config: dict[str, Any] = (
-            OmegaConf.to_container(cfg.case.step_config, resolve=True) or {}
-        )  # type: ignore[assignment]
+        pipeline = _mapping(cfg.pipeline)
+        step_config = _mapping(cfg.case.step_config)
     except Exception as exc:  # an interpolation that does not resolve
         raise ConfigError(f"cannot resolve the parameters: {exc}") from exc
     steps = {
@@ -84,12 +80,15 @@ def step_parameters(
     }
     found: list[str] = _unknown_keys(pipeline, steps, step_config, layers)
     validated: dict[str, dict[str, Any]] = {}
+    shared: dict[tuple[str, str], list[str]] = {}  # one bad value of several steps: one line
     for name, spec in steps.items():
         values = {k: v for k, v in pipeline.items() if k in spec.parameters}
         values.update(step_config.get(name, {}))
         params, errors = _validate(spec, values, layers)
         validated[name] = params
-        found += [e for e in errors if e not in found]
+        for problem in errors:
+            shared.setdefault(problem, []).append(name)
+    found += [_with_steps(text, extra, names) for (text, extra), names in shared.items()]
     if found:
         raise ConfigError(
             f"{problems(len(found), 'invalid parameter')} in case '{cfg.case.name}'",
@@ -104,7 +103,7 @@ def step_parameters(
 
 def _validate(
     spec: PluginSpec, values: dict[str, Any], layers: Layers
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Validate parameters only: errors of the source and sink fields are left for run time."""
     if spec.config_model is None:
         return {}, []
@@ -120,16 +119,24 @@ def _validate(
     }, []
 
 
-def _describe(spec: PluginSpec, error: Any, values: dict[str, Any], layers: Layers) -> str:
+def _describe(
+    spec: PluginSpec, error: Any, values: dict[str, Any], layers: Layers
+) -> tuple[str, str]:
+    """The problem, and what to add after the step's name."""
     loc = [str(p) for p in error["loc"]]
     key = loc[0] if loc else "?"
     shown = ".".join(loc)
     if key in values:
-        return (
-            f"pipeline.{shown} = {values[key]!r} (from {layers.origin(key, spec.name)}): "
-            f"{error['msg']} [step '{spec.name}']"
-        )
-    return f"pipeline.{shown}: {error['msg']} [step '{spec.name}', no default in {_model(spec)}]"
+        in_step = key in layers.step_keys.get(spec.name, ())
+        name = f"steps: {spec.name}: config.{shown}" if in_step else f"pipeline.{shown}"
+        origin = layers.origin(key, spec.name)
+        return f"{name} = {values[key]!r} (from {origin}): {error['msg']}", ""
+    return f"pipeline.{shown}: {error['msg']}", f", no default in {_model(spec)}"
+
+
+def _with_steps(text: str, extra: str, steps: list[str]) -> str:
+    names = ", ".join(f"'{s}'" for s in steps)
+    return f"{text} [{'step' if len(steps) == 1 else 'steps'} {names}{extra}]"
 
 
 def _model(spec: PluginSpec) -> str:
@@ -163,6 +170,12 @@ def _unknown_keys(
                     f"'{step}' has no parameter '{key}'" + (f"; {hint}" if hint else "")
                 )
     return found
+
+
+def _mapping(node: Any, resolve: bool = True) -> dict[str, Any]:
+    """A config node as a plain dict ({} for None)."""
+    data = OmegaConf.to_container(node, resolve=resolve) if node is not None else None
+    return cast(dict[str, Any], data) if isinstance(data, dict) else {}
 
 
 def _keys(section: Any) -> list[str]:

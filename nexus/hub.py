@@ -15,7 +15,7 @@ from typing import Any
 from nexus.errors import DataError
 from nexus.registry import HandlerSpec
 
-__all__ = ["DataEntry", "DataHub", "atomic_save", "inside"]
+__all__ = ["DataEntry", "DataHub", "atomic_save", "inside", "remove_path"]
 
 log = logging.getLogger("nexus.hub")
 
@@ -96,18 +96,18 @@ class DataHub:
             atomic_save(entry.handler.instance, obj, entry.path, entry.args)
         except DataError:
             raise
-        except (TypeError, ValueError) as exc:
-            raise DataError(
-                f"cannot save '{name}' with handler '{entry.handler.name}': {exc}",
-                [
-                    f"the step '{entry.producer}' returned {type(obj).__name__}",
-                    f"target: {entry.path}",
-                ],
-            ) from exc
         except OSError as exc:
             raise DataError(
                 f"cannot write '{name}' to {entry.path}: {exc.strerror or exc}",
                 ["check the disk has space and the directory is writable"],
+            ) from exc
+        except Exception as exc:  # a wrong type, or the handler's own failure
+            raise DataError(
+                f"cannot save '{name}' with handler '{entry.handler.name}': {_first_line(exc)}",
+                [
+                    f"the step '{entry.producer}' returned {type(obj).__name__}",
+                    f"target: {entry.path}",
+                ],
             ) from exc
         log.debug("saved '%s' to %s in %.3fs", name, entry.path, time.perf_counter() - started)
         spent = isinstance(obj, Iterator) or getattr(
@@ -127,6 +127,14 @@ class DataHub:
                 [
                     f"'{entry.name}' is mapped to that path{where}",
                     "fix the path in the case's io_mapping, or create the file",
+                ],
+            )
+        if entry.path.is_file() and entry.path.stat().st_size == 0:
+            raise DataError(
+                f"input '{entry.name}' is empty: {entry.path}",
+                [
+                    f"'{entry.name}' is mapped to that path{where}",
+                    "the file has 0 bytes: was it cut off while being written?",
                 ],
             )
         started = time.perf_counter()
@@ -161,7 +169,8 @@ def atomic_save(handler: Any, obj: Any, final: Path, args: dict[str, Any]) -> No
     truncated `final`.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
-    partial = final.with_name(f".{final.stem}.partial-{uuid.uuid4().hex[:8]}{final.suffix}")
+    # Ends with the final name, so a handler that reads the extension (`.tar.gz`) sees all of it.
+    partial = final.with_name(f".partial-{uuid.uuid4().hex[:8]}.{final.name}")
     try:
         handler.save(obj, partial, **args)
         if not partial.exists():
@@ -173,11 +182,11 @@ def atomic_save(handler: Any, obj: Any, final: Path, args: dict[str, Any]) -> No
             shutil.rmtree(final)
         os.replace(partial, final)
     except BaseException:
-        _remove(partial)
+        remove_path(partial)
         raise
 
 
-def _remove(path: Path) -> None:
+def remove_path(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists() or path.is_symlink():

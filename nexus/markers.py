@@ -14,10 +14,15 @@ __all__ = ["DataSink", "DataSource", "markers_of"]
 
 @dataclass(frozen=True)
 class DataSource:
-    """Marks a config field as an input, loaded from the case's logical name `name`."""
+    """Marks a config field as an input, loaded from the case's logical name `name`.
+
+    `columns` names the columns a table input must have; nexus checks them when it loads
+    the input, and a missing one is an error naming the columns expected and found.
+    """
 
     name: str
     description: str = ""
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

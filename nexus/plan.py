@@ -13,7 +13,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from nexus.errors import PlanError, did_you_mean, problems
-from nexus.hub import DataEntry
+from nexus.hub import DataEntry, inside
+from nexus.markers import DataSink, DataSource
 from nexus.project import Project
 from nexus.registry import PluginSpec, Registry
 from nexus.rundirs import earlier_runs, read_manifest
@@ -112,10 +113,11 @@ def _check_names(
     steps: list[Step], io_mapping: dict[str, Any], found: list[str], shown: str
 ) -> None:
     for step in steps:
-        for field_name, marker in [
+        markers: list[tuple[str, DataSource | DataSink]] = [
             *step.spec.sources.items(),
             *([step.spec.sink] if step.spec.sink else []),
-        ]:
+        ]
+        for field_name, marker in markers:
             if marker.name in io_mapping or _optional(step.spec, field_name):
                 continue
             hint = did_you_mean(marker.name, list(io_mapping))
@@ -126,7 +128,7 @@ def _check_names(
 
 
 def _optional(spec: PluginSpec, field_name: str) -> bool:
-    """A source with a default (or a sink) may be left out of the io_mapping."""
+    """A source with a default may be left out of the io_mapping; a sink may not: it is saved."""
     info = spec.config_model.model_fields[field_name] if spec.config_model else None
     is_sink = spec.sink is not None and spec.sink[0] == field_name
     return info is not None and not info.is_required() and not is_sink
@@ -163,7 +165,7 @@ def _inputs_source(
     if not wanted:
         return None
     explicit = cfg.get("inputs_from")
-    candidates = [Path(explicit)] if explicit else earlier_runs(project.outputs_dir / case)
+    candidates = [Path(explicit)] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
     for run_dir in candidates:
         if _holds(run_dir, wanted, io_mapping):
             return run_dir.resolve()
@@ -208,6 +210,16 @@ def _entries(
             continue
         producer = producers.get(name)
         path = Path(where["path"])
+        if (
+            producer is None
+            and not path.is_absolute()
+            and not inside(case_dir / path, project.root)
+        ):
+            found.append(
+                f"input '{name}' has path '{where['path']}', which leaves the project (in "
+                f"{shown}); give data outside the project as an absolute path"
+            )
+            continue
         if producer is None:
             location = path if path.is_absolute() else case_dir / path
         elif producer != only and only is not None and inputs_from is not None:

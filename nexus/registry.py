@@ -13,6 +13,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -20,6 +21,7 @@ from pydantic import BaseModel
 from nexus.context import Metrics, RunContext
 from nexus.errors import PluginError, did_you_mean
 from nexus.markers import DataSink, DataSource, markers_of
+from nexus.progress import Progress
 
 __all__ = [
     "INJECTABLE",
@@ -40,7 +42,7 @@ HANDLER_MARK = "__nexus_handler__"
 GENERATOR_MARK = "__nexus_generator__"
 
 #: What the framework injects, by parameter name.
-INJECTABLE = ("config", "logger", "hub", "context", "metrics")
+INJECTABLE = ("config", "logger", "hub", "context", "metrics", "progress")
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,12 @@ class GeneratorSpec:
 
 def plugin(name: str, default_config: type[BaseModel] | None = None) -> Callable[[F], F]:
     """Mark a function as the plugin `name`, configured by the pydantic model `default_config`."""
+    if callable(name):  # used bare, `@plugin`: the function arrived in place of the name
+        file, line = _location(name)
+        raise PluginError(
+            f"@plugin on '{getattr(name, '__name__', name)}' needs a name",
+            [f"defined at {file}:{line}", 'write @plugin(name="...", default_config=YourConfig)'],
+        )
 
     def mark(func: F) -> F:
         setattr(func, PLUGIN_MARK, analyse_plugin(name, func, default_config))
@@ -151,6 +159,8 @@ def analyse_plugin(
             f"plugin '{name}': default_config must be a pydantic BaseModel class, got {model!r}",
             [f"defined at {where}"],
         )
+    if model is not None:
+        _check_no_marker_as_default(name, model, where)
     sources, sinks = _io_fields(model)
     if len(sinks) > 1:
         fields = ", ".join(f"'{f}'" for f, _ in sinks)
@@ -171,11 +181,29 @@ def analyse_plugin(
     )
 
 
+def _check_no_marker_as_default(name: str, model: type[BaseModel], where: str) -> None:
+    """`table: X = DataSource(...)` (FastAPI's `= Depends()` habit) would make a parameter."""
+    for field_name, info in model.model_fields.items():
+        marker = info.default
+        if isinstance(marker, DataSource | DataSink):
+            kind = type(marker).__name__
+            raise PluginError(
+                f"plugin '{name}': field '{field_name}' of {model.__name__} has a {kind} "
+                "as its default value",
+                [
+                    f"defined at {where}",
+                    f"a marker goes in the annotation: {field_name}: "
+                    f"Annotated[<type>, {kind}(name='{marker.name}')]",
+                ],
+            )
+
+
 def analyse_handler(cls: type, name: str | None, extensions: tuple[str, ...] | None) -> HandlerSpec:
     """Check a handler class has what the DataHub calls, and instantiate it."""
     file, line = _location(cls)
     name = name or getattr(cls, "name", None)
-    exts = tuple(extensions if extensions is not None else getattr(cls, "extensions", ()))
+    exts = extensions if extensions is not None else getattr(cls, "extensions", ())
+    exts = (exts,) if isinstance(exts, str) else tuple(exts)  # ".csv" is one extension
     missing = [m for m in ("load", "save") if not callable(getattr(cls, m, None))]
     if not name:
         missing.insert(0, "name")
@@ -222,10 +250,7 @@ def _injections(
     name: str, func: Callable[..., Any], model: type[BaseModel] | None, where: str
 ) -> dict[str, str]:
     """Map each parameter of `func` to the service it receives, by name, else by type."""
-    try:
-        hints = typing.get_type_hints(func)
-    except Exception:  # unresolvable annotations: fall back to names
-        hints = {}
+    hints = _type_hints(func)
     injections: dict[str, str] = {}
     for param in inspect.signature(func).parameters.values():
         service = _service_for(param.name, hints.get(param.name), model)
@@ -236,17 +261,38 @@ def _injections(
             ):
                 continue
             hint = did_you_mean(param.name, INJECTABLE)
+            unresolved = param.name not in hints and param.annotation is not param.empty
             raise PluginError(
                 f"plugin '{name}' asks for parameter '{param.name}', which nexus cannot provide",
                 [
                     f"defined at {where}",
                     hint,
+                    f"its annotation {param.annotation!r} cannot be resolved: import that type "
+                    "at run time, not under `if TYPE_CHECKING:`"
+                    if unresolved
+                    else "",
                     f"nexus injects: {', '.join(INJECTABLE)} (by name, or by type)",
                     "put data inputs and parameters in the config model instead",
                 ],
             )
         injections[param.name] = service
     return injections
+
+
+def _type_hints(func: Callable[..., Any]) -> dict[str, Any]:
+    """The annotations of `func` that resolve; one that does not leaves the others usable."""
+    try:
+        return typing.get_type_hints(func)
+    except Exception:  # e.g. a name imported under TYPE_CHECKING: resolve one by one
+        pass
+    hints = {}
+    for param, annotation in getattr(func, "__annotations__", {}).items():
+        try:
+            one = SimpleNamespace(__annotations__={param: annotation})
+            hints[param] = typing.get_type_hints(one, getattr(func, "__globals__", None))[param]
+        except Exception:
+            continue
+    return hints
 
 
 def _service_for(param: str, hint: Any, model: type[BaseModel] | None) -> str | None:
@@ -261,6 +307,7 @@ def _service_for(param: str, hint: Any, model: type[BaseModel] | None) -> str | 
         (DataHub, "hub"),
         (RunContext, "context"),
         (Metrics, "metrics"),
+        (Progress, "progress"),
     ]
     if model is not None and issubclass(hint, model):
         return "config"
@@ -293,7 +340,9 @@ class Registry:
     def add_plugin(self, spec: PluginSpec, origin: str = "") -> None:
         """Register a plugin; a second plugin with the same name is an error naming both."""
         known = self.plugins.get(spec.name)
-        if known is not None and known.func is not spec.func:
+        if known is not None and known.func is spec.func:
+            return  # found again where another module imports it: keep where it was first found
+        if known is not None:
             raise PluginError(
                 f"two plugins are named '{spec.name}'",
                 [
@@ -307,7 +356,9 @@ class Registry:
     def add_handler(self, spec: HandlerSpec, origin: str = "") -> None:
         """Register a handler; a later one with the same name replaces a built-in one."""
         known = self.handlers.get(spec.name)
-        if known is not None and known.cls is not spec.cls and known.origin != "nexus":
+        if known is not None and (known.cls is spec.cls or _is_builtin(spec.cls)):
+            return  # found again, or a built-in imported by a module: never replaces anything
+        if known is not None and known.origin != "nexus":
             raise PluginError(
                 f"two handlers are named '{spec.name}'",
                 [
@@ -340,16 +391,22 @@ class Registry:
             return self.handlers.get(name)
         lowered = path.lower().rstrip("/")
         matches = [
-            spec
+            (len(ext), spec)
             for spec in self.handlers.values()
-            if any(lowered.endswith(ext.lower()) for ext in spec.extensions if ext)
+            for ext in spec.extensions
+            if ext and lowered.endswith(ext.lower())
         ]
-        return max(matches, key=lambda s: max(len(e) for e in s.extensions), default=None)
+        # The longest matching extension wins: `.tar.gz` over `.gz`.
+        return max(matches, key=lambda match: match[0], default=(0, None))[1]
 
 
 def _defines(obj: Any, mark: str) -> bool:
     # A subclass of a handler class inherits the mark; count only the class that set it.
     return not isinstance(obj, type) or mark in vars(obj)
+
+
+def _is_builtin(cls: type) -> bool:
+    return cls.__module__.split(".")[0] == "nexus"
 
 
 def _qualname(cls: type) -> str:

@@ -17,17 +17,23 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: dict[Any, yaml.Node] = {}
+    seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`; its keys may be overridden
+            continue
         key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-        if key in seen:
+        try:
+            duplicate = key in seen
+        except TypeError:  # an unhashable key: construct_mapping reports it with its place
+            continue
+        if duplicate:
             raise yaml.constructor.ConstructorError(
                 "while reading a mapping",
                 node.start_mark,
                 f"found duplicate key '{key}'",
                 key_node.start_mark,
             )
-        seen[key] = key_node
+        seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
 

@@ -1,0 +1,1 @@
+"""An installed package that extends nexus through entry points."""
