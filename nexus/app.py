@@ -7,6 +7,7 @@ runs the same in this process, in a joblib worker, or on another host.
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,19 @@ from omegaconf import DictConfig, OmegaConf
 from nexus.config import Layers, step_parameters
 from nexus.context import RunContext
 from nexus.discovery import discover
-from nexus.errors import Abort, NexusError
+from nexus.errors import Abort, NexusError, ProjectError
 from nexus.hub import DataHub
 from nexus.manifest import Manifest, code_version
+from nexus.objective import objective_value
+from nexus.orphans import mark_orphans
 from nexus.plan import Plan, build_plan
 from nexus.project import Project
 from nexus.registry import Registry
+from nexus.resume import resume_commands
 from nexus.rundirs import user_overrides
 from nexus.runner import run_plan
+from nexus.settings import check_settings
+from nexus.tracking import job_run_id
 
 __all__ = ["PreflightCallback", "Session", "ensure_raw_data", "prepare", "run_job", "use_session"]
 
@@ -60,11 +66,12 @@ def session_for(cfg: DictConfig) -> Session:
 
 
 def prepare(cfg: DictConfig, overrides: list[str], run_dir: Path) -> Plan:
-    """Validate the parameters and build the plan; raw data is generated when missing."""
+    """Validate the settings, parameters and plan; raw data is generated when missing."""
+    check_settings(cfg)
     session = session_for(cfg)
-    ensure_raw_data(cfg, session)
     layers = Layers.of(session.project, cfg, overrides)
     params = step_parameters(cfg, session.registry, layers)
+    ensure_raw_data(cfg, session)  # only once the parameters are known to be valid
     return build_plan(cfg, session.registry, session.project, params, run_dir)
 
 
@@ -108,8 +115,26 @@ class PreflightCallback(Callback):
     def _check(config: DictConfig) -> None:
         try:
             prepare(config, list(config.hydra.overrides.task), _placeholder(config))
+            _check_writable(Path(config.paths.outputs) / str(config.case.name))
         except NexusError as exc:
             raise Abort(exc) from exc
+        mark_orphans(Path(config.paths.outputs) / str(config.case.name), config)
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before the run when its outputs cannot be written at all (read-only, full)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ProjectError(
+            f"cannot write the run's outputs to {folder}: {exc.strerror or exc}",
+            [
+                "make the folder writable, free some space, or move outputs/ "
+                "with paths.outputs=/another/folder"
+            ],
+        ) from exc
 
 
 def _placeholder(config: DictConfig) -> Path:
@@ -120,23 +145,25 @@ def run_job(cfg: DictConfig) -> float | None:
     """Hydra's task function: run one job in the directory Hydra made for it."""
     hydra = HydraConfig.get()
     run_dir = Path(hydra.runtime.output_dir)
-    session = session_for(cfg)
     overrides = user_overrides(hydra.overrides.task)
     manifest = Manifest.start(
         run_dir,
         case=str(cfg.case.name),
         overrides=overrides,
         only=cfg.get("only"),
-        code=code_version(session.project.root),
+        code=code_version(Path(str(cfg.paths.root))),
+        mlflow_run_id=job_run_id() if cfg.tracking.get("enabled") else None,
     )
+    plan: Plan | None = None
     try:
         plan = prepare(cfg, overrides, run_dir)
         if plan.inputs_from is not None:
             log.info("inputs from the earlier run %s", plan.inputs_from)
             manifest.data["inputs_from"] = str(plan.inputs_from)
         metrics = run_plan(
-            plan, DataHub(plan.entries, run_dir), _context(cfg, session, run_dir), manifest
+            plan, DataHub(plan.entries, run_dir), _context(cfg, session_for(cfg), run_dir), manifest
         )
+        objective = objective_value(cfg, metrics.values)  # a search fails a run without it
     except KeyboardInterrupt as exc:
         manifest.finish("interrupted", exc)
         # Hydra skips on_job_end on Ctrl-C; in a worker process nobody else would end the run.
@@ -149,15 +176,24 @@ def run_job(cfg: DictConfig) -> float | None:
         manifest.finish("failed", exc)
         if isinstance(exc, NexusError):
             exc.details.append(f"log: {run_dir / 'nexus.log'}")
+            exc.details.extend(_resume_hint(manifest, plan, overrides))
         raise
     manifest.data["metrics"] = dict(metrics.values)
     manifest.finish("completed")
     log.info("run completed: %s", run_dir)
-    return None
+    return objective  # what a search (hydra/sweeper=optuna) optimises
+
+
+def _resume_hint(manifest: Manifest, plan: Plan | None, overrides: list[str]) -> list[str]:
+    failed = [s["name"] for s in manifest.data["steps"] if s["status"] == "failed"]
+    if plan is None or not failed:
+        return []
+    commands = resume_commands(overrides, [s.name for s in plan.steps], failed[0])
+    return ["to resume from the failed step, run:", *(f"  {c}" for c in commands)]
 
 
 def _context(cfg: DictConfig, session: Session, run_dir: Path) -> RunContext:
-    case_outputs = session.project.outputs_dir / str(cfg.case.name)
+    case_outputs = Path(cfg.paths.outputs) / str(cfg.case.name)
     try:
         run_id = str(run_dir.relative_to(case_outputs))
     except ValueError:

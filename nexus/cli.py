@@ -6,6 +6,8 @@ A user's mistake is printed as one short message and exits 1; tracebacks go to t
 
 from __future__ import annotations
 
+import errno
+import importlib
 import os
 import re
 import signal
@@ -14,13 +16,18 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from nexus.errors import Abort, NexusError, ProjectError, did_you_mean
+
+if TYPE_CHECKING:
+    from nexus.project import Project
+    from nexus.registry import Registry
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
+_DISK_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EFBIG}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,6 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(exc.error.render())
     except KeyboardInterrupt:
         return _report("interrupted", EXIT_INTERRUPTED)
+    except OSError as exc:  # the disk full or read-only while Hydra or nexus writes a run
+        if exc.errno not in _DISK_ERRORS:
+            raise
+        return _report(
+            f"cannot write {exc.filename or 'the run'}: {exc.strerror}\n"
+            "  free some space or make the folder writable, then run again"
+        )
     except Exception as exc:  # a Hydra error or a bug: short on the console, whole in a file
         message = _explain_hydra_error(exc)
         if message is not None:
@@ -52,6 +66,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def _report(message: str, code: int = EXIT_ERROR) -> int:
+    if os.environ.get("NEXUS_FULL_ERROR") == "1" and sys.exc_info()[1] is not None:
+        traceback.print_exc()  # asked for: the whole traceback, above the message
     print(f"nexus: {message}", file=sys.stderr)
     return code
 
@@ -72,6 +88,15 @@ def _run_hydra(args: list[str]) -> int:
     if not selected and _is_help(args):
         print(USAGE.format(cases=", ".join(project.case_names()) or "(none)"))
         return EXIT_OK
+    for case in selected:
+        if _hydra_reads_as_value(case):
+            raise ProjectError(
+                f"case name '{case}' reads as a value, not a name, in Hydra",
+                [
+                    "rename the case folder: start it with a letter, and avoid "
+                    "true, false, null, nan and inf"
+                ],
+            )
     unknown = [c for c in selected if c not in project.case_names()]
     if unknown and not _is_help(args):
         raise _unknown_case(unknown[0], project.case_names())
@@ -79,6 +104,7 @@ def _run_hydra(args: list[str]) -> int:
     registry = discover(project, modules)
     use_session(Session(project, registry))
     register_configs(project, registry, set(selected))
+    _remember_parameters(project, registry, selected)
     forget_claims()
     GlobalHydra.instance().clear()  # a previous main() in this process leaves it set
     os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
@@ -117,7 +143,7 @@ def _close_after_failure(exc: BaseException) -> None:
     from nexus.tracking import end_open_runs
 
     interrupted = isinstance(exc, KeyboardInterrupt)
-    jobs = finish_active_sweep()
+    jobs = finish_active_sweep(interrupted)
     end_open_runs("KILLED" if interrupted else "FAILED")
     if jobs and not interrupted:
         failed = [j for j in jobs if not j.ok]
@@ -131,6 +157,13 @@ def _flags_first(args: list[str]) -> list[str]:
     """Move `-m`/`--multirun` first: Hydra's parser takes no overrides on both sides of it."""
     flags = [a for a in args if a in ("-m", "--multirun")]
     return flags + [a for a in args if a not in flags]
+
+
+def _hydra_reads_as_value(name: str) -> bool:
+    """True for names Hydra's override grammar turns into a number, bool or null."""
+    import yaml
+
+    return not isinstance(yaml.safe_load(name), str) or name.lower() in ("nan", "inf", "-inf")
 
 
 def _selected_cases(args: list[str]) -> list[str]:
@@ -174,23 +207,26 @@ def _explain_hydra_error(exc: Exception) -> str | None:
 
 
 def _unknown_key(key: str) -> str:
-    from nexus.app import _session
-
-    known: list[str] = []
-    if _session is not None and key.startswith("pipeline."):
-        known = sorted(
-            {
-                f"pipeline.{p}"
-                for spec in _session.registry.plugins.values()
-                for p in spec.parameters
-            }
-        )
-    hint = did_you_mean(key, known)
     lines = [f"unknown key in an override: '{key}'"]
-    if hint:
-        lines.append(hint)
+    section, _, name = key.rpartition(".")
+    if section == "pipeline":
+        hint = did_you_mean(name, sorted(_case_parameters))
+        lines.append(hint.replace("'", "'pipeline.", 1).replace(" or '", " or 'pipeline."))
     lines.append("see every key with: python -m nexus case=NAME --cfg job")
-    return "\n  ".join(lines)
+    return "\n  ".join(line for line in lines if line)
+
+
+_case_parameters: set[str] = set()  # the parameters of the chosen cases' steps
+
+
+def _remember_parameters(project: Project, registry: Registry, cases: list[str]) -> None:
+    from nexus.cases import load_case
+
+    _case_parameters.clear()
+    for case in cases:
+        for step in load_case(project, case).step_names():
+            spec = registry.plugins.get(step)
+            _case_parameters.update(spec.parameters if spec else ())
 
 
 def _cases() -> list[str]:
@@ -251,7 +287,28 @@ nexus: runs the steps of a case, configured by Hydra.
   python -m nexus case=NAME --cfg job              show the composed config
   python -m nexus case=NAME --help                 the case's config and Hydra's options
 
+subcommands (bare words, before any KEY=VALUE):
+  python -m nexus list [KIND]                      plugins, handlers, generators, cases
+  python -m nexus docs [--check]                   write REFERENCE.md (--check: is it current?)
+  python -m nexus new-case NAME [--from CASE]      a new case from the template, or a copy
+  python -m nexus generate-data [case=NAME]        (re)generate the cases' raw data
+
 cases: {cases}
 """
 
-SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"generate-data": _generate_data}
+
+def _lazy(module: str) -> Callable[[list[str]], int]:
+    """A subcommand whose module is imported only when it runs: `module.command(args)`."""
+
+    def run(args: list[str]) -> int:
+        return int(importlib.import_module(module).command(args))
+
+    return run
+
+
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "docs": _lazy("nexus.docs"),
+    "generate-data": _generate_data,
+    "list": _lazy("nexus.listing"),
+    "new-case": _lazy("nexus.scaffold"),
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -10,9 +11,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from nexus import __version__
-from nexus.rundirs import read_manifest, write_manifest
+from nexus.rundirs import write_manifest
 
-__all__ = ["Manifest", "Output", "code_version", "path_size"]
+__all__ = ["Manifest", "Output", "code_version", "path_size", "process_start"]
 
 
 class Output(NamedTuple):
@@ -36,13 +37,10 @@ class Manifest:
 
     @classmethod
     def start(cls, run_dir: Path, **fields: Any) -> Manifest:
-        """Write a `running` manifest for a run that starts now.
-
-        An `mlflow_run_id` that the tracking callback wrote before the job started is kept.
-        """
-        earlier = read_manifest(run_dir) or {}
+        """Write a `running` manifest for a run that starts now."""
         data = {
             "status": "running",
+            "mlflow_run_id": None,
             **fields,
             "run_dir": str(run_dir),
             "started": _now(),
@@ -50,8 +48,9 @@ class Manifest:
             "steps": [],
             "metrics": {},
             "error": None,
-            "mlflow_run_id": earlier.get("mlflow_run_id"),
+            "host": socket.gethostname(),
             "pid": os.getpid(),
+            "pid_started": process_start(os.getpid()),
             "nexus_version": __version__,
         }
         manifest = cls(run_dir, data)
@@ -87,7 +86,12 @@ class Manifest:
         """Mark the run `completed`, `failed` or `interrupted`; this is the last write."""
         self.data.update(status=status, finished=_now())
         if error is not None:
-            self.data["error"] = {"type": type(error).__name__, "message": str(error)}
+            message = str(error) or (
+                "interrupted (Ctrl-C or SIGTERM)"
+                if isinstance(error, KeyboardInterrupt)
+                else type(error).__name__
+            )
+            self.data["error"] = {"type": type(error).__name__, "message": message}
         self.write()
 
     def write(self) -> None:
@@ -101,6 +105,15 @@ class Manifest:
             return str(path.relative_to(self.run_dir))
         except ValueError:
             return str(path)
+
+
+def process_start(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot), to tell it from a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22 of proc(5), after "(comm)"
 
 
 def path_size(path: Path) -> int:

@@ -43,6 +43,10 @@ class Store:
         with self._init_lock():
             from mlflow.tracking import MlflowClient
 
+            # mlflow logs to stderr with its own handler; its INFO lines are noise here.
+            for name in ("mlflow", "alembic"):
+                logging.getLogger(name).setLevel(logging.WARNING)
+
             self.client = MlflowClient(tracking_uri=uri)
             # The first use of a fresh SQLite file creates its schema; do it under the lock.
             self.call(self.client.search_experiments, max_results=1)

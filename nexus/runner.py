@@ -10,12 +10,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from nexus.context import Metrics, RunContext
-from nexus.errors import ConfigError, NexusError, StepError
+from nexus.errors import ConfigError, DataError, NexusError, StepError
 from nexus.hub import DataHub
 from nexus.manifest import Manifest, Output
+from nexus.markers import DataSource
 from nexus.plan import Plan, Step
+from nexus.progress import Progress
 
-__all__ = ["run_plan", "step_logger"]
+__all__ = ["build_config", "call_plugin", "run_plan", "step_logger", "store_result"]
 
 log = logging.getLogger("nexus.runner")
 
@@ -48,17 +50,9 @@ def _context_for(context: RunContext, step: Step) -> RunContext:
 
 
 def _run_step(step: Step, hub: DataHub, context: RunContext, metrics: Metrics) -> list[Output]:
-    config = _build_config(step, hub)
-    services: dict[str, Any] = {
-        "config": config,
-        "logger": step_logger(step.name),
-        "hub": hub,
-        "context": context,
-        "metrics": metrics,
-    }
-    kwargs = {param: services[service] for param, service in step.spec.injections.items()}
+    config = build_config(step, hub)
     try:
-        return _store(step, hub, step.spec.func(**kwargs))
+        return store_result(step, hub, call_plugin(step, config, hub, context, metrics))
     except StepError:
         raise
     except Exception as exc:
@@ -75,7 +69,30 @@ def _run_step(step: Step, hub: DataHub, context: RunContext, metrics: Metrics) -
         ) from exc
 
 
-def _build_config(step: Step, hub: DataHub) -> Any:
+def call_plugin(
+    step: Step, config: Any, hub: DataHub, context: RunContext, metrics: Metrics
+) -> Any:
+    """Call the step's plugin with what its signature asked for at registration."""
+    logger = step_logger(step.name)
+    services: dict[str, Any] = {
+        "config": config,
+        "logger": logger,
+        "hub": hub,
+        "context": context,
+        "metrics": metrics,
+        "progress": Progress(step.name, logger),
+    }
+    kwargs = {param: services[service] for param, service in step.spec.injections.items()}
+    return step.spec.func(**kwargs)
+
+
+def build_config(
+    step: Step, hub: DataHub, fix: str = "check the case's io_mapping names the right files"
+) -> Any:
+    """The step's config model validated from its parameters and the hub's data (or None).
+
+    `fix` is the last line of the error when the inputs do not fit the model.
+    """
     model = step.spec.config_model
     if model is None:
         return None
@@ -84,17 +101,40 @@ def _build_config(step: Step, hub: DataHub) -> Any:
         for field, marker in step.spec.sources.items()
         if marker.name in hub
     }
+    for field, marker in step.spec.sources.items():
+        if field in data:
+            _check_columns(step, marker, data[field], hub)
     try:
         return model.model_validate({**step.params, **data})
     except ValidationError as exc:
         lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise ConfigError(
             f"the inputs of step '{step.name}' do not fit {model.__name__}",
-            [*lines, "check the case's io_mapping names the right files"],
+            [*lines, fix],
         ) from exc
 
 
-def _store(step: Step, hub: DataHub, result: Any) -> list[Output]:
+def _check_columns(step: Step, marker: DataSource, data: Any, hub: DataHub) -> None:
+    """A table input must have the columns its DataSource names."""
+    if not marker.columns or not hasattr(data, "columns"):
+        return
+    found = [str(c) for c in data.columns]
+    missing = [c for c in marker.columns if c not in found]
+    if missing:
+        raise DataError(
+            f"input '{marker.name}' of step '{step.name}' lacks the column"
+            f"{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}",
+            [
+                f"file: {hub.path(marker.name)}",
+                f"expected: {', '.join(marker.columns)}",
+                f"found: {', '.join(found) or '(no columns)'}",
+                "fix the file, or map the name to another file in the case's io_mapping",
+            ],
+        )
+
+
+def store_result(step: Step, hub: DataHub, result: Any) -> list[Output]:
+    """Save what the step returned to its sink (kept in memory when the hub has no file for it)."""
     sink = step.spec.sink
     if sink is None:
         if result is not None:
@@ -108,7 +148,7 @@ def _store(step: Step, hub: DataHub, result: Any) -> list[Output]:
             f"step '{step.name}' returned nothing, but declares the output '{name}'",
             [f"defined at {step.spec.where}", "return the data to save"],
         )
-    if name not in hub:  # an optional sink the case does not map: keep it in memory only
+    if name not in hub:  # nexus.testing runs a plugin without an io_mapping: keep it in memory
         hub.put(name, result)
         return []
     return [Output(name, hub.save(name, result), hub.entry(name).handler.name)]

@@ -1,7 +1,8 @@
-"""The end of a sweep: a table of its jobs, `summary.csv` and `summary.png`, the parent run closed.
+"""A sweep from start to end: its checks, jobs done of total, and at the end a table of its
+jobs, `summary.csv`, `summary.png`, the best job by the objective, and the parent run closed.
 
-It runs from Hydra's `on_multirun_end`, or from the CLI when a failed job made Hydra raise
-(then `on_multirun_end` is never called).
+The end runs from Hydra's `on_multirun_end`, or from the CLI when a failed job made Hydra
+raise (then `on_multirun_end` is never called).
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from nexus.errors import Abort, NexusError
+from nexus.launchers import prepare_launcher
+from nexus.objective import Best, best_of, planned_jobs, prepare_search
+from nexus.progress import SweepProgress
 from nexus.rundirs import MANIFEST, read_manifest
 
 __all__ = ["SweepCallback", "SweepJob", "finish_active_sweep", "finish_sweep", "sweep_jobs"]
 
 log = logging.getLogger("nexus.sweeps")
 _active: DictConfig | None = None
+_watcher: SweepProgress | None = None
 
 
 @dataclass(frozen=True)
@@ -41,33 +47,55 @@ class SweepJob:
 
 
 class SweepCallback(Callback):
-    """Remembers the sweep when it starts; summarises it when it ends."""
+    """Checks a search, counts jobs done while the sweep runs, and summarises it at the end."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        global _active
+        global _active, _watcher
+        try:
+            prepare_search(config)
+        except NexusError as exc:
+            raise Abort(exc) from exc
+        prepare_launcher(config)  # the sweeper makes the launcher from this config next
         _active = config
+        if not OmegaConf.is_missing(config, "case"):
+            sweep_dir = Path(config.hydra.sweep.dir)
+            _watcher = SweepProgress(sweep_dir, planned_jobs(config)).start()
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        if _watcher is not None:  # the job ran in this process (the basic launcher): count now
+            _watcher.poll()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         finish_active_sweep()
 
 
-def finish_active_sweep() -> list[SweepJob] | None:
+def finish_active_sweep(interrupted: bool = False) -> list[SweepJob] | None:
     """Summarise the sweep this process started, once; None when there is none."""
-    global _active
+    global _active, _watcher
     config, _active = _active, None
-    return finish_sweep(config) if config is not None else None
+    watcher, _watcher = _watcher, None
+    if watcher is not None:
+        watcher.stop()
+    return finish_sweep(config, interrupted) if config is not None else None
 
 
-def finish_sweep(config: DictConfig) -> list[SweepJob]:
+def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob]:
     """Write the summary files, print the table, log and close the parent MLflow run."""
+    from nexus.orphans import mark_orphans
+
     sweep_dir = Path(config.hydra.sweep.dir)
+    mark_orphans(sweep_dir, config)  # jobs whose worker process was killed
     jobs = sweep_jobs(sweep_dir)
     swept = swept_keys(jobs)
     if jobs:
         write_summary_csv(sweep_dir / "summary.csv", jobs, swept)
         plot_summary(sweep_dir / "summary.png", jobs, swept)
     print(format_table(jobs, sweep_dir), flush=True)
-    _close_parent(config, sweep_dir, failed=any(not j.ok for j in jobs))
+    best = best_of(config, sweep_dir, [(j.overrides, j.metrics) for j in jobs if j.ok])
+    if best is not None:
+        print(best.line(), flush=True)
+    ending = "KILLED" if interrupted else "FAILED" if any(not j.ok for j in jobs) else "FINISHED"
+    _close_parent(config, sweep_dir, ending, best)
     return jobs
 
 
@@ -85,7 +113,7 @@ def sweep_jobs(sweep_dir: Path) -> list[SweepJob]:
                 status=str(data.get("status", "unknown")),
                 overrides=dict(_split(o) for o in data.get("overrides", []) if "=" in o),
                 metrics={k: float(v) for k, v in (data.get("metrics") or {}).items()},
-                error=str(error.get("message", "")).splitlines()[0] if error else "",
+                error=(str(error.get("message", "")).splitlines() or [""])[0] if error else "",
             )
         )
     return sorted(jobs, key=lambda j: j.num)
@@ -152,7 +180,7 @@ def format_table(jobs: list[SweepJob], sweep_dir: Path) -> str:
         overrides = " ".join(
             f"{k}={v}"
             for k, v in job.overrides.items()
-            if k != "case" and not k.startswith("tracking.parent")
+            if k not in ("case", "tracking.uri") and not k.startswith("tracking.parent")
         )
         note = f"{job.error} (log: {job.run_dir / 'nexus.log'})" if not job.ok else ""
         rows.append((str(job.num), overrides or "-", job.status, note))
@@ -161,17 +189,33 @@ def format_table(jobs: list[SweepJob], sweep_dir: Path) -> str:
     return "\n".join([head, *("  " + line.rstrip() for line in lines)])
 
 
-def _close_parent(config: DictConfig, sweep_dir: Path, failed: bool) -> None:
+def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best | None) -> None:
     from nexus.tracking import _end, parent_run
 
     found = parent_run(config) if config.tracking.enabled else None
     if found is None:
         return
     store, run_id = found
-    for name in ("summary.csv", "summary.png"):
-        if (sweep_dir / name).is_file():
-            store.call(store.client.log_artifact, run_id, str(sweep_dir / name))
-    _end(run_id, "FAILED" if failed else "FINISHED")
+    try:
+        for name in ("summary.csv", "summary.png", "optimization_results.yaml"):
+            if (sweep_dir / name).is_file():
+                store.call(store.client.log_artifact, run_id, str(sweep_dir / name))
+        if best is not None:
+            _log_best(store, run_id, best)
+    finally:
+        _end(run_id, ending)
+
+
+def _log_best(store: Any, run_id: str, best: Best) -> None:
+    """The best job's parameters and value on the sweep's parent run: `best.<name>`."""
+    import time
+
+    from mlflow.entities import Metric, Param
+
+    params = [Param(f"best.{k}", str(v)) for k, v in best.params.items()]
+    metric = Metric(f"best.{best.metric}", best.value, int(time.time() * 1000), 0)
+    store.call(store.client.log_batch, run_id, metrics=[metric], params=params)
+    store.call(store.client.set_tag, run_id, "nexus.best", best.line())
 
 
 def _split(override: str) -> tuple[str, str]:

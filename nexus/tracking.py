@@ -8,6 +8,7 @@ travels in the job's config to any launcher (joblib workers, submitit, Ray). Wit
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,21 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from nexus.mlflow_store import Store, tracking_uri
-from nexus.rundirs import PARENT_RUN_KEY, read_manifest, update_manifest, user_overrides
+from nexus.rundirs import PARENT_RUN_KEY, read_manifest, user_overrides
 
-__all__ = ["TrackingCallback", "end_open_runs", "job_overrides"]
+__all__ = ["TrackingCallback", "end_open_runs", "end_run_if_running", "job_overrides"]
 
 log = logging.getLogger("nexus.tracking")
 
 MAX_PARAM = 6000  # MLflow's limit on a param value
 _stores: dict[str, Store] = {}
 _open_runs: dict[str, Store] = {}
+_job_run_id: str | None = None
+
+
+def job_run_id() -> str | None:
+    """The MLflow run of the job this process is running, once its callback has made it."""
+    return _job_run_id
 
 
 class TrackingCallback(Callback):
@@ -53,6 +60,10 @@ class TrackingCallback(Callback):
         _open_runs[run.info.run_id] = store
         with read_write(config.hydra.overrides.task), open_dict(config.hydra.overrides.task):
             config.hydra.overrides.task.append(f"{PARENT_RUN_KEY}={run.info.run_id}")
+            if not config.tracking.get("uri") and os.environ.get("MLFLOW_TRACKING_URI"):
+                # A job on another host (Ray, SLURM) may lack this shell's variable: the
+                # store travels in the job's config, so parent and children share it.
+                config.hydra.overrides.task.append(f"tracking.uri='{store.uri}'")
         log.info(
             "MLflow: sweep run %s in experiment '%s' (%s)",
             run.info.run_id,
@@ -80,12 +91,14 @@ class TrackingCallback(Callback):
         self.run_id = run.info.run_id
         _open_runs[self.run_id] = store
         _log_params(store, self.run_id, config)
-        update_manifest(run_dir, mlflow_run_id=self.run_id)
+        global _job_run_id
+        _job_run_id = self.run_id  # run_job, next in this process, records it in run.json
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         if self.run_id is None:
             return
-        store, run_id, self.run_id = _open_runs[self.run_id], self.run_id, None
+        global _job_run_id
+        store, run_id, self.run_id, _job_run_id = _open_runs[self.run_id], self.run_id, None, None
         run_dir = Path(config.hydra.runtime.output_dir)
         manifest = read_manifest(run_dir) or {}
         try:
@@ -102,6 +115,14 @@ def end_open_runs(status: str) -> list[str]:
     for run_id in ended:
         _end(run_id, status)
     return ended
+
+
+def end_run_if_running(config: DictConfig, run_id: str, status: str) -> None:
+    """End another process's run that is still RUNNING in the store (an orphan)."""
+    store, _ = _experiment(config)
+    run = store.call(store.client.get_run, run_id)
+    if run.info.status == "RUNNING":
+        store.call(store.client.set_terminated, run_id, status=status)
 
 
 def parent_run(config: DictConfig) -> tuple[Store, str] | None:
@@ -159,7 +180,7 @@ def _common_tags(config: DictConfig) -> dict[str, str]:
 
 
 def _run_name(config: DictConfig, run_dir: Path) -> str:
-    swept = [o for o in job_overrides(config) if not o.startswith("case=")]
+    swept = [o for o in job_overrides(config) if not o.startswith(("case=", "tracking.uri="))]
     if config.tracking.get("parent_run_id"):
         return f"{config.case.name} #{config.hydra.job.num} " + " ".join(swept)
     return f"{config.case.name} {run_dir.name}"

@@ -30,13 +30,18 @@ def test_a_run_writes_its_outputs_manifest_and_log(toy_project):
     assert [s["name"] for s in manifest["steps"]] == ["Double", "Sum"]
     assert all(s["status"] == "completed" and s["seconds"] >= 0 for s in manifest["steps"])
     assert manifest["steps"][0]["outputs"][0]["path"] == "doubled.parquet"
-    assert manifest["steps"][0]["outputs"][0]["size"] == (run_dir / "doubled.parquet").stat().st_size
+    assert (
+        manifest["steps"][0]["outputs"][0]["size"] == (run_dir / "doubled.parquet").stat().st_size
+    )
     assert manifest["metrics"] == {"total": 18.0}
     assert manifest["started"] <= manifest["finished"]
     assert set(manifest["code"]) == {"git_commit", "git_dirty"}
     assert json.loads((run_dir / "summary.json").read_text()) == {"sum": 18.0}
     assert {p.name for p in (run_dir / ".hydra").iterdir()} == {
-        "config.yaml", "hydra.yaml", "overrides.yaml"}
+        "config.yaml",
+        "hydra.yaml",
+        "overrides.yaml",
+    }
     assert "[1/2] Double" in (run_dir / "nexus.log").read_text()
     assert not list(run_dir.glob(".*partial*"))
 
@@ -60,15 +65,23 @@ def test_a_failing_step_prints_one_message_and_logs_the_traceback(toy_project):
 
 def test_runs_started_in_the_same_second_get_their_own_directories(toy_project):
     command = [sys.executable, "-m", "nexus", "case=toy", "tracking.enabled=false"]
-    processes = [subprocess.Popen(command, cwd=toy_project, env=_clean_env(),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                 for _ in range(3)]
+    processes = [
+        subprocess.Popen(
+            command,
+            cwd=toy_project,
+            env=_clean_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
     assert [p.wait(timeout=120) for p in processes] == [0, 0, 0]
 
     run_dirs = _run_dirs(toy_project)
     assert len(run_dirs) == 3
     assert [json.loads((d / "run.json").read_text())["status"] for d in run_dirs] == [
-        "completed"] * 3
+        "completed"
+    ] * 3
 
 
 def test_only_takes_produced_inputs_from_the_latest_run(toy_project):
@@ -100,7 +113,12 @@ def test_only_without_an_earlier_run_names_the_missing_input(toy_project):
 def test_an_interrupted_run_is_marked_interrupted_and_killed(toy_project, sig):
     process = subprocess.Popen(
         [sys.executable, "-m", "nexus", "case=toy", "pipeline.sleep_s=60"],
-        cwd=toy_project, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=toy_project,
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     run_json = None
     deadline = time.monotonic() + 120
     while run_json is None and time.monotonic() < deadline:
@@ -128,8 +146,14 @@ def test_an_interrupted_run_is_marked_interrupted_and_killed(toy_project, sig):
 def test_the_console_script_is_python_m_nexus(toy_project):
     script = shutil.which("nexus")
     assert script is not None, "pip install -e . installs a 'nexus' console script"
-    by_script = subprocess.run([script, "case=toy", "--cfg", "job"], cwd=toy_project,
-                               capture_output=True, text=True, timeout=120, check=False)
+    by_script = subprocess.run(
+        [script, "case=toy", "--cfg", "job"],
+        cwd=toy_project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     by_module = nexus(toy_project, "case=toy", "--cfg", "job")
     assert by_script.returncode == by_module.code == 0
     assert by_script.stdout == by_module.stdout
@@ -141,3 +165,20 @@ def test_every_run_manifest_is_valid_json_when_runs_overlap(toy_project):
     result = nexus(toy_project, "case=toy", "pipeline.factor=1,2", "tracking.enabled=false", "-m")
     assert result.code == 0, result.stderr
     assert [m["status"] for m in manifests(toy_project / "outputs")] == ["completed"] * 2
+
+
+def test_nexus_full_error_shows_the_traceback_on_the_console_too(toy_project):
+    quiet = nexus(toy_project, "case=toy", "pipeline.fail_on=3", "tracking.enabled=false")
+    loud = nexus(
+        toy_project,
+        "case=toy",
+        "pipeline.fail_on=3",
+        "tracking.enabled=false",
+        env={"NEXUS_FULL_ERROR": "1"},
+    )
+
+    assert quiet.code == loud.code == 1
+    assert "Traceback" not in quiet.stderr
+    assert "Traceback (most recent call last)" in loud.stderr
+    assert 'raise ValueError(f"factor {config.factor} is the one that fails")' in loud.stderr
+    assert loud.stderr.rstrip().endswith(quiet.stderr.rstrip().splitlines()[-1])

@@ -18,7 +18,9 @@ def _store(project: Path) -> str:
 def _children_and_parent(runs: list[dict]) -> tuple[list[dict], dict]:
     parents = [r for r in runs if tags(r).get("nexus.kind") == "sweep"]
     assert len(parents) == 1, [tags(r).get("mlflow.runName") for r in runs]
-    children = [r for r in runs if tags(r).get("mlflow.parentRunId") == parents[0]["info"]["run_id"]]
+    children = [
+        r for r in runs if tags(r).get("mlflow.parentRunId") == parents[0]["info"]["run_id"]
+    ]
     return children, parents[0]
 
 
@@ -41,9 +43,16 @@ def test_a_sweep_is_a_parent_run_with_one_child_per_job(toy_project, mlflow_serv
     assert "seconds.double" in metrics(child)
     assert "pipeline.factor=" in tags(child)["nexus.overrides"]
     assert Path(tags(child)["nexus.run_dir"]).is_dir()
-    assert server.artifacts(child["info"]["run_id"]) == ["config", "nexus.log", "outputs", "run.json"]
+    assert server.artifacts(child["info"]["run_id"]) == [
+        "config",
+        "nexus.log",
+        "outputs",
+        "run.json",
+    ]
     assert server.artifacts(child["info"]["run_id"], "outputs") == [
-        "outputs/doubled.parquet", "outputs/summary.json"]
+        "outputs/doubled.parquet",
+        "outputs/summary.json",
+    ]
     assert server.artifacts(parent["info"]["run_id"]) == ["summary.csv", "summary.png"]
     # run.json names its MLflow run, and the server serves the artifact itself.
     served = server.get("/get-artifact", path="run.json", run_uuid=child["info"]["run_id"])
@@ -57,8 +66,14 @@ def test_a_sweep_is_a_parent_run_with_one_child_per_job(toy_project, mlflow_serv
 
 def test_joblib_sweep_of_eight_jobs_on_a_fresh_store_loses_nothing(toy_project):
     values = ",".join(str(v) for v in range(1, 9))
-    result = nexus(toy_project, "case=toy", f"pipeline.factor={values}", "hydra/launcher=joblib",
-                   "hydra.launcher.n_jobs=4", "-m")
+    result = nexus(
+        toy_project,
+        "case=toy",
+        f"pipeline.factor={values}",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=4",
+        "-m",
+    )
     assert result.code == 0, result.stderr
     assert "database is locked" not in result.stderr + result.stdout
 
@@ -85,7 +100,7 @@ def test_a_failing_job_fails_its_run_while_the_others_finish(toy_project):
     assert result.code == 1
     assert "1 of 3 jobs of the sweep failed" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    table = result.stdout[result.stdout.index("3 jobs, 2 completed, 1 failed"):]
+    table = result.stdout[result.stdout.index("3 jobs, 2 completed, 1 failed") :]
     assert "factor 2.0 is the one that fails" in table
     assert "nexus.log" in table
 
@@ -100,7 +115,10 @@ def test_a_failing_job_fails_its_run_while_the_others_finish(toy_project):
     with open(sweep_dir / "summary.csv") as stream:
         rows = list(csv.DictReader(stream))
     assert [(r["pipeline.factor"], r["status"]) for r in rows] == [
-        ("1", "completed"), ("2", "failed"), ("3", "completed")]
+        ("1", "completed"),
+        ("2", "failed"),
+        ("3", "completed"),
+    ]
     assert rows[0]["total"] == "6.0"
     assert (sweep_dir / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -121,11 +139,42 @@ def test_tracking_to_a_server_uri(toy_project, tmp_path, mlflow_server_for):
 
 
 def test_tracking_disabled_never_imports_mlflow(toy_project):
-    code = ("import sys; from nexus.cli import main; "
-            "rc = main(['case=toy', 'tracking.enabled=false']); "
-            "print('exit', rc, 'mlflow loaded:', any(m.split('.')[0] == 'mlflow' for m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=toy_project, capture_output=True,
-                          text=True, timeout=120, check=False)
+    code = (
+        "import sys; from nexus.cli import main; "
+        "rc = main(['case=toy', 'tracking.enabled=false']); "
+        "print('exit', rc, 'mlflow loaded:', any(m.split('.')[0] == 'mlflow' for m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=toy_project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert "exit 0 mlflow loaded: False" in done.stdout, done.stderr
     assert not (toy_project / "mlflow.db").exists()
     assert manifests(toy_project / "outputs")[0]["mlflow_run_id"] is None
+
+
+def test_an_inherited_mlflow_run_id_does_not_capture_the_jobs(toy_project):
+    # mlflow#15713: with MLFLOW_RUN_ID set, mlflow.start_run() resumes that run in every job.
+    # nexus creates each run through the client, so a stray variable changes nothing.
+    stray = "0123456789abcdef0123456789abcdef"
+    result = nexus(
+        toy_project,
+        "case=toy",
+        "pipeline.factor=1,2",
+        "hydra/launcher=joblib",
+        "-m",
+        env={"MLFLOW_RUN_ID": stray},
+    )
+    assert result.code == 0, result.stderr
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(_store(toy_project))
+    runs = client.search_runs([client.get_experiment_by_name("toy").experiment_id])
+    assert len({r.info.run_id for r in runs}) == 3
+    assert stray not in {r.info.run_id for r in runs}
+    assert [r.info.status for r in runs] == ["FINISHED"] * 3
