@@ -1,4 +1,8 @@
-"""The demo's generator and steps, called as plain functions on generated data."""
+"""The demo's generator and steps, run on generated data.
+
+The steps run through `nexus.testing.run_plugin`: the parameters and inputs are validated and
+injected as in a real run, only the data stays in memory.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ import pandas as pd
 import pytest
 
 from nexus import Metrics
-from nexus.errors import DataError
+from nexus.errors import ConfigError, DataError
 from nexus.handlers import FrameSequence, FramesHandler, Video
+from nexus.testing import run_plugin
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # nexus imports plugins/ as `plugins.<...>` from the project root
@@ -22,11 +27,11 @@ if str(ROOT) not in sys.path:  # nexus imports plugins/ as `plugins.<...>` from 
 
 from plugins.demo.compensator import CompensatorConfig, compensate  # noqa: E402
 from plugins.demo.data_generator import generate_demo_data  # noqa: E402
-from plugins.demo.renderer import RendererConfig, render  # noqa: E402
-from plugins.demo.video import VideoConfig, create_video  # noqa: E402
+from plugins.demo.renderer import render  # noqa: E402
+from plugins.demo.video import create_video  # noqa: E402
 
 LATENCIES = [round(0.05 * i, 2) for i in range(11)]  # 0.0, 0.05, ..., 0.5
-log = logging.getLogger("tests.demo")
+STEP_LOGS = "nexus.step"  # the loggers nexus gives the steps: nexus.step.<name>
 
 
 @pytest.fixture(scope="module")
@@ -38,34 +43,36 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def states(raw: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    config = CompensatorConfig(measurements=raw["latent_measurements"])
-    return compensate(config, log, Metrics())
+    return run_plugin(compensate, {"latent_measurements": raw["latent_measurements"]}).output
 
 
 def rmse_for(raw: dict[str, pd.DataFrame], latency: float) -> float:
-    metrics = Metrics()
-    config = CompensatorConfig(
-        measurements=raw["latent_measurements"],
-        ground_truth=raw["ground_truth"],
-        latency_to_compensate_s=latency,
-    )
-    compensate(config, log, metrics)
-    return metrics["rmse"]
-
-
-def renderer_config(
-    raw: dict[str, pd.DataFrame], states: pd.DataFrame, **params: Any
-) -> RendererConfig:
-    """The renderer's config on the demo data, with `params` overriding the defaults."""
-    return RendererConfig.model_validate(
-        {
-            "states": states,
-            "measurements": raw["latent_measurements"],
-            "frame_times": raw["video_manifest"],
+    run = run_plugin(
+        compensate,
+        inputs={
+            "latent_measurements": raw["latent_measurements"],
             "ground_truth": raw["ground_truth"],
-            **params,
-        }
+        },
+        params={"latency_to_compensate_s": latency},
     )
+    return run.metrics["rmse"]
+
+
+def demo_inputs(raw: dict[str, pd.DataFrame], states: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The renderer's inputs on the demo data, by logical name."""
+    return {
+        "predicted_states": states,
+        "latent_measurements": raw["latent_measurements"],
+        "video_manifest": raw["video_manifest"],
+        "ground_truth": raw["ground_truth"],
+    }
+
+
+def render_frames(
+    raw: dict[str, pd.DataFrame], states: pd.DataFrame, **params: Any
+) -> Iterator[np.ndarray]:
+    """The renderer's frames on the demo data, with `params` overriding the defaults."""
+    return run_plugin(render, demo_inputs(raw, states), params).output
 
 
 # -- data generator -----------------------------------------------------------------------
@@ -119,35 +126,53 @@ def test_compensation_error_is_smallest_at_the_true_latency(raw: dict[str, pd.Da
 def test_compensator_returns_states_and_logs_rmse(
     raw: dict[str, pd.DataFrame], caplog: pytest.LogCaptureFixture
 ) -> None:
+    inputs = {
+        "latent_measurements": raw["latent_measurements"],
+        "ground_truth": raw["ground_truth"],
+    }
+
+    with caplog.at_level(logging.INFO, logger=STEP_LOGS):
+        run = run_plugin(compensate, inputs)
+
+    states = run.output
+    assert list(states.columns) == ["t", "x", "y", "vx", "vy", "x_measured", "y_measured"]
+    assert len(states) == 1800
+    assert not states.isna().any().any()
+    assert 0 < run.metrics["rmse"] < 1
+    assert run.config.latency_to_compensate_s == 0.2  # the model's default
+    assert "RMSE" in caplog.text
+    assert {r.name for r in caplog.records} == {"nexus.step.latency_compensator"}
+
+
+def test_compensator_without_ground_truth_logs_no_metric(raw: dict[str, pd.DataFrame]) -> None:
+    run = run_plugin(compensate, {"latent_measurements": raw["latent_measurements"]})
+
+    assert "rmse" not in run.metrics
+    assert run.metrics.values == {}
+
+
+def test_compensator_stays_a_plain_function(raw: dict[str, pd.DataFrame]) -> None:
     metrics = Metrics()
     config = CompensatorConfig(
         measurements=raw["latent_measurements"], ground_truth=raw["ground_truth"]
     )
 
-    with caplog.at_level(logging.INFO, logger=log.name):
-        states = compensate(config, log, metrics)
+    states = compensate(config, logging.getLogger("tests.demo"), metrics)
 
-    assert list(states.columns) == ["t", "x", "y", "vx", "vy", "x_measured", "y_measured"]
-    assert len(states) == 1800
-    assert not states.isna().any().any()
-    assert 0 < metrics["rmse"] < 1
-    assert "RMSE" in caplog.text
-
-
-def test_compensator_without_ground_truth_logs_no_metric(raw: dict[str, pd.DataFrame]) -> None:
-    metrics = Metrics()
-
-    compensate(CompensatorConfig(measurements=raw["latent_measurements"]), log, metrics)
-
-    assert "rmse" not in metrics
+    helper = run_plugin(
+        compensate,
+        {"latent_measurements": raw["latent_measurements"], "ground_truth": raw["ground_truth"]},
+    )
+    pd.testing.assert_frame_equal(states, helper.output)
+    assert metrics.values == helper.metrics.values
 
 
 def test_compensator_extrapolates_a_straight_motion_exactly() -> None:
     t = np.arange(200) / 100
     moving = pd.DataFrame({"t": t, "x": 3.0 * t, "y": 1.0 - 2.0 * t})
-    config = CompensatorConfig(measurements=moving, latency_to_compensate_s=0.5, velocity_window=10)
+    params = {"latency_to_compensate_s": 0.5, "velocity_window": 10}
 
-    states = compensate(config, log, Metrics())
+    states = run_plugin(compensate, {"latent_measurements": moving}, params).output
 
     later = states.iloc[10:]
     np.testing.assert_allclose(later["vx"], 3.0, rtol=1e-6)
@@ -164,7 +189,7 @@ def test_compensator_names_missing_columns(columns: list[str], missing: str) -> 
     table = pd.DataFrame(np.zeros((3, 3)), columns=columns)
 
     with pytest.raises(DataError, match=missing) as caught:
-        compensate(CompensatorConfig(measurements=table), log, Metrics())
+        run_plugin(compensate, {"latent_measurements": table})
 
     text = str(caught.value)
     assert "expected columns: t, x, y" in text
@@ -179,7 +204,7 @@ def test_compensator_is_fast_enough_for_long_recordings() -> None:
         {"t": np.arange(n) / 180, "x": rng.normal(size=n), "y": rng.normal(size=n)}
     )
 
-    states = compensate(CompensatorConfig(measurements=table), log, Metrics())
+    states = run_plugin(compensate, {"latent_measurements": table}).output
 
     assert len(states) == n
     assert np.isfinite(states[["x", "y", "vx", "vy"]].to_numpy()).all()
@@ -191,9 +216,7 @@ def test_compensator_is_fast_enough_for_long_recordings() -> None:
 def test_renderer_returns_a_generator_of_frames_of_the_configured_size(
     raw: dict[str, pd.DataFrame], states: pd.DataFrame
 ) -> None:
-    config = renderer_config(raw, states, width=333, height=201)
-
-    frames = render(config, log)
+    frames = render_frames(raw, states, width=333, height=201)
 
     assert isinstance(frames, Iterator)
     first = [next(frames) for _ in range(3)]
@@ -205,7 +228,7 @@ def test_renderer_returns_a_generator_of_frames_of_the_configured_size(
 def test_renderer_frames_are_exactly_width_by_height(
     raw: dict[str, pd.DataFrame], states: pd.DataFrame, width: int, height: int
 ) -> None:
-    frames = render(renderer_config(raw, states, width=width, height=height), log)
+    frames = render_frames(raw, states, width=width, height=height)
 
     assert next(frames).shape == (height, width, 3)
 
@@ -213,8 +236,8 @@ def test_renderer_frames_are_exactly_width_by_height(
 def test_renderer_draws_one_distinct_frame_per_manifest_row(
     raw: dict[str, pd.DataFrame], states: pd.DataFrame, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger=log.name):
-        frames = list(render(renderer_config(raw, states), log))
+    with caplog.at_level(logging.INFO, logger=STEP_LOGS):
+        frames = list(render_frames(raw, states))
 
     assert len(frames) == len(raw["video_manifest"]) == 300
     assert all(f.shape == (480, 640, 3) for f in frames)
@@ -229,12 +252,11 @@ def test_renderer_draws_one_distinct_frame_per_manifest_row(
 def test_renderer_works_without_ground_truth_and_streams_to_disk(
     raw: dict[str, pd.DataFrame], states: pd.DataFrame, tmp_path: Path
 ) -> None:
-    manifest = raw["video_manifest"].iloc[:12]
-    config = RendererConfig(
-        states=states, measurements=raw["latent_measurements"], frame_times=manifest
-    )
+    inputs = demo_inputs(raw, states)
+    del inputs["ground_truth"]
+    inputs["video_manifest"] = raw["video_manifest"].iloc[:12]
 
-    FramesHandler().save(render(config, log), tmp_path / "frames")
+    FramesHandler().save(run_plugin(render, inputs).output, tmp_path / "frames")
 
     saved = FramesHandler().load(tmp_path / "frames")
     assert len(saved) == 12
@@ -242,17 +264,17 @@ def test_renderer_works_without_ground_truth_and_streams_to_disk(
 
 
 def test_renderer_zoom_changes_the_view(raw: dict[str, pd.DataFrame], states: pd.DataFrame) -> None:
-    near = next(render(renderer_config(raw, states, zoom_factor=8), log))
-    far = next(render(renderer_config(raw, states, zoom_factor=1), log))
+    near = next(render_frames(raw, states, zoom_factor=8))
+    far = next(render_frames(raw, states, zoom_factor=1))
 
     assert not np.array_equal(near, far)
 
 
 def test_renderer_names_missing_columns(raw: dict[str, pd.DataFrame], states: pd.DataFrame) -> None:
-    config = renderer_config(raw, states.rename(columns={"x": "east"}))
+    inputs = {**demo_inputs(raw, states), "predicted_states": states.rename(columns={"x": "east"})}
 
     with pytest.raises(DataError, match="predicted states table lacks column 'x'"):
-        render(config, log)
+        run_plugin(render, inputs)
 
 
 # -- video creator ------------------------------------------------------------------------
@@ -262,9 +284,64 @@ def test_create_video_returns_a_lazy_video(tmp_path: Path) -> None:
     FramesHandler().save([np.zeros((8, 8, 3), np.uint8)] * 4, tmp_path / "frames")
     frames = FramesHandler().load(tmp_path / "frames")
 
-    video = create_video(VideoConfig(frames=frames, fps=12.5), log)
+    video = run_plugin(create_video, {"rendered_frames": frames}, {"fps": 12.5}).output
 
     assert isinstance(video, Video)
     assert video.fps == 12.5
     assert isinstance(video.frames, FrameSequence)
     assert video.frames.paths == frames.paths
+
+
+# -- the bounds of the demo's parameters ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("plugin", "param", "value", "message"),
+    [
+        (
+            compensate,
+            "latency_to_compensate_s",
+            -0.1,
+            "pipeline.latency_to_compensate_s = -0.1 (from run_plugin params): "
+            "Input should be greater than or equal to 0 [step 'Latency Compensator']",
+        ),
+        (
+            compensate,
+            "velocity_window",
+            1,
+            "pipeline.velocity_window = 1 (from run_plugin params): "
+            "Input should be greater than or equal to 2 [step 'Latency Compensator']",
+        ),
+        (
+            render,
+            "zoom_factor",
+            0,
+            "pipeline.zoom_factor = 0 (from run_plugin params): "
+            "Input should be greater than 0 [step 'Frame Renderer']",
+        ),
+        (
+            render,
+            "width",
+            32,
+            "pipeline.width = 32 (from run_plugin params): "
+            "Input should be greater than or equal to 64 [step 'Frame Renderer']",
+        ),
+        (
+            create_video,
+            "fps",
+            500,
+            "pipeline.fps = 500 (from run_plugin params): "
+            "Input should be less than or equal to 240 [step 'Video Creator']",
+        ),
+    ],
+    ids=["negative-latency", "window-of-one", "zero-zoom", "narrow-frames", "fast-video"],
+)
+def test_out_of_bounds_parameters_are_refused_before_the_step_runs(
+    plugin: Any, param: str, value: float, message: str
+) -> None:
+    # No inputs: the parameters are checked first, as in a run, before any data is loaded.
+    with pytest.raises(ConfigError) as caught:
+        run_plugin(plugin, {}, {param: value})
+
+    assert caught.value.message.startswith("1 invalid parameter for plugin '")
+    assert caught.value.details == [message, "fix the params= given to run_plugin()"]
