@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -16,6 +17,7 @@ from PIL import Image
 
 from nexus.errors import DataError
 from nexus.handlers import FrameSequence, FramesHandler, Mp4Handler, Video
+from nexus.handlers.png import PngWriter, encode_png, png_size
 from nexus.handlers.video import VideoFile
 
 
@@ -90,19 +92,20 @@ def test_frames_round_trip_keeps_pixels_and_order(tmp_path: Path) -> None:
 
 
 def test_frames_save_streams_from_an_iterator(tmp_path: Path) -> None:
-    source = CountingFrames(5)
-    seen_on_disk: list[int] = []
+    source = CountingFrames(40)
+    behind: list[int] = []
 
     def watched() -> Iterator[np.ndarray]:
-        for frame in source:
-            # Streaming: frame n is requested after frame n-1 is on disk, not all up front.
-            seen_on_disk.append(len(list((tmp_path / "out").glob("*.png"))))
+        for index, frame in enumerate(source):
+            # Streaming: when frame n is requested, all but a few of frames 0..n-1 are on disk.
+            behind.append(index - len(list((tmp_path / "out").glob("*.png"))))
             yield frame
 
     FramesHandler().save(watched(), tmp_path / "out")
 
-    assert source.handed == 5
-    assert seen_on_disk == [0, 1, 2, 3, 4]
+    assert source.handed == 40
+    assert len(list((tmp_path / "out").glob("*.png"))) == 40
+    assert max(behind) <= 4  # the PNG writer's threads hold at most 4 frames
 
 
 def test_frame_sequence_is_a_lazy_sequence(tmp_path: Path) -> None:
@@ -265,5 +268,157 @@ def test_mp4_failing_mid_stream_leaves_no_file(tmp_path: Path) -> None:
 def test_mp4_unknown_codec_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="codec 'no-such-codec'"):
         Mp4Handler().save([gradient_frame(0)] * 3, tmp_path / "v.mp4", codec="no-such-codec")
+
+    assert not (tmp_path / "v.mp4").exists()
+
+
+# -- fast PNG writing ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (7, 5), (64, 48)])
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_encode_png_is_read_back_exactly_by_pillow(width: int, height: int, level: int) -> None:
+    rng = np.random.default_rng(width * height + level)
+    frame = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+
+    data = encode_png(frame, level)
+
+    assert png_size(data) == (width, height)
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.mode == "RGB"
+        np.testing.assert_array_equal(np.asarray(image), frame)
+
+
+@pytest.mark.parametrize("data", [b"", b"GIF89a" + bytes(30), b"\x89PNG\r\n\x1a\n" + bytes(8)])
+def test_png_size_of_what_is_no_png_is_none(data: bytes) -> None:
+    assert png_size(data) is None
+
+
+def test_frames_save_with_a_pillow_option_writes_with_pillow(tmp_path: Path) -> None:
+    originals = [gradient_frame(i) for i in range(3)]
+
+    FramesHandler().save(originals, tmp_path / "out", optimize=True)
+
+    for original, frame in zip(originals, FramesHandler().load(tmp_path / "out"), strict=True):
+        np.testing.assert_array_equal(frame, original)
+
+
+def test_frames_save_rejects_a_compress_level_out_of_range(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="compress_level must be 0-9, got 10"):
+        FramesHandler().save([gradient_frame(0)], tmp_path / "out", compress_level=10)
+
+    assert not (tmp_path / "out").exists()
+
+
+def test_png_writer_raises_a_failed_write(tmp_path: Path) -> None:
+    writer = PngWriter()
+
+    def write_all() -> None:
+        for index in range(3):
+            writer.write(gradient_frame(index), tmp_path / "missing" / f"{index}.png")
+        writer.close()
+
+    with pytest.raises(FileNotFoundError):
+        write_all()
+    writer.abort()  # after a failure: no thread left behind
+
+
+# -- video encoded along with the frames --------------------------------------------------
+
+
+def hidden_videos(directory: Path) -> list[Path]:
+    return sorted(directory.glob(".video-*.mp4"))
+
+
+def test_frames_saved_with_video_settings_are_encoded_once(tmp_path: Path) -> None:
+    frames = [gradient_frame(i) for i in range(12)]
+    FramesHandler().save(frames, tmp_path / "frames", video={"fps": 12})
+    sequence = FramesHandler().load(tmp_path / "frames")
+    [made] = hidden_videos(tmp_path / "frames")
+
+    Mp4Handler().save(Video(sequence, fps=12), tmp_path / "linked.mp4")
+    Mp4Handler().save(frames, tmp_path / "fresh.mp4", fps=12)
+
+    assert len(sequence) == 12  # the hidden video is no frame
+    assert (tmp_path / "linked.mp4").stat().st_ino == made.stat().st_ino
+    # ffmpeg is deterministic: the linked video is the one encoding the frames would give.
+    assert (tmp_path / "linked.mp4").read_bytes() == (tmp_path / "fresh.mp4").read_bytes()
+    assert Mp4Handler().load(tmp_path / "linked.mp4").n_frames == 12
+
+
+@pytest.mark.parametrize(
+    ("save_args", "part"),
+    [({"fps": 10}, slice(None)), ({"fps": 12, "crf": 30}, slice(None)), ({"fps": 12}, slice(2))],
+    ids=["other-fps", "other-crf", "some-frames"],
+)
+def test_a_video_encoded_with_other_settings_or_frames_is_not_reused(
+    tmp_path: Path, save_args: dict[str, float], part: slice
+) -> None:
+    FramesHandler().save(
+        [gradient_frame(i) for i in range(6)], tmp_path / "frames", video={"fps": 12}
+    )
+    sequence = FramesHandler().load(tmp_path / "frames")[part]
+
+    Mp4Handler().save(sequence, tmp_path / "v.mp4", **save_args)
+
+    [made] = hidden_videos(tmp_path / "frames")
+    assert (tmp_path / "v.mp4").stat().st_ino != made.stat().st_ino
+    assert Mp4Handler().load(tmp_path / "v.mp4").n_frames == len(sequence)
+
+
+def test_a_video_encoded_along_is_not_reused_once_a_frame_changed(tmp_path: Path) -> None:
+    FramesHandler().save([gradient_frame(i) for i in range(3)], tmp_path / "frames", video=True)
+    [made] = hidden_videos(tmp_path / "frames")
+    later = made.stat().st_mtime_ns + 1_000_000
+    os.utime(tmp_path / "frames" / "frame_00001.png", ns=(later, later))
+
+    Mp4Handler().save(FramesHandler().load(tmp_path / "frames"), tmp_path / "v.mp4")
+
+    assert (tmp_path / "v.mp4").stat().st_ino != made.stat().st_ino
+
+
+def test_a_video_that_cannot_be_encoded_along_costs_only_the_video(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    frames = [gradient_frame(i) for i in range(4)]
+
+    FramesHandler().save(frames, tmp_path / "frames", video={"codec": "no-such-codec"})
+
+    assert len(FramesHandler().load(tmp_path / "frames")) == 4
+    assert hidden_videos(tmp_path / "frames") == []
+    assert "no video encoded along with the frames" in caplog.text
+
+
+def test_frames_failing_mid_stream_stop_the_video_encoded_along(tmp_path: Path) -> None:
+    def frames() -> Iterator[np.ndarray]:
+        yield gradient_frame(0)
+        raise RuntimeError("the renderer broke")
+
+    with pytest.raises(RuntimeError, match="renderer broke"):
+        FramesHandler().save(frames(), tmp_path / "frames", video={"fps": 12})
+
+    assert list(tmp_path.iterdir()) == []
+    if Path("/proc/self/stat").exists():
+        assert ffmpeg_children() == []
+
+
+# -- mp4 from PNG files -------------------------------------------------------------------
+
+
+def test_mp4_of_png_files_of_two_sizes_is_a_value_error(tmp_path: Path) -> None:
+    FramesHandler().save([gradient_frame(0), gradient_frame(1, height=32)], tmp_path / "frames")
+
+    with pytest.raises(ValueError, match="frame 1 is 64x32 but the video is 64x48"):
+        Mp4Handler().save(FramesHandler().load(tmp_path / "frames"), tmp_path / "v.mp4")
+
+    assert not (tmp_path / "v.mp4").exists()
+
+
+def test_mp4_of_a_png_file_that_is_none_is_a_data_error(tmp_path: Path) -> None:
+    FramesHandler().save([gradient_frame(0), gradient_frame(1)], tmp_path / "frames")
+    (tmp_path / "frames" / "frame_00001.png").write_bytes(b"not a png")
+
+    with pytest.raises(DataError, match=r"cannot read frame 'frame_00001\.png'"):
+        Mp4Handler().save(FramesHandler().load(tmp_path / "frames"), tmp_path / "v.mp4")
 
     assert not (tmp_path / "v.mp4").exists()

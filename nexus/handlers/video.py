@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator
+import logging
+import os
+import shutil
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -12,12 +14,14 @@ from typing import Any
 import numpy as np
 
 from nexus.errors import DataError
-from nexus.handlers.frames import frame_stream, remove_quietly
+from nexus.handlers.ffmpeg import DEFAULT_FPS, Encoder, Mp4Settings, raw_input_args
+from nexus.handlers.frames import FrameSequence, encoded_alongside, frame_stream
+from nexus.handlers.png import png_size
 from nexus.registry import handler
 
 __all__ = ["Mp4Handler", "Video", "VideoFile"]
 
-DEFAULT_FPS = 30.0
+log = logging.getLogger("nexus.handlers.mp4")
 
 
 @dataclass
@@ -77,10 +81,11 @@ class Mp4Handler:
     """H.264 MP4 (yuv420p, plays in browsers and players); loads as a lazy VideoFile.
 
     Saves a `Video`, a `FrameSequence`, a `VideoFile` or any iterable of frames, streaming
-    them to ffmpeg. Save args: `fps` (default: the Video's, else 30), `crf` (0-51, lower is
-    better; 18 is visually lossless), `preset` (x264 speed: ultrafast ... veryslow), `codec`;
-    others go to `imageio_ffmpeg.write_frames`. Odd widths or heights are padded by one
-    black pixel, since yuv420p needs even sizes.
+    them to ffmpeg; the PNG files of a `FrameSequence` go to ffmpeg as they are, undecoded.
+    Save args: `fps` (default: the Video's, else 30), `crf` (0-51, lower is better; 18 is
+    visually lossless), `preset` (x264 speed: ultrafast ... veryslow), `codec`, and
+    `output_params` (more ffmpeg output options, a list). Odd widths or heights are padded
+    by one black pixel, since yuv420p needs even sizes.
     """
 
     name = "mp4"
@@ -107,101 +112,80 @@ class Mp4Handler:
         codec: str = "libx264",
         crf: int = 20,
         preset: str = "medium",
-        **args: Any,
+        output_params: Sequence[str] = (),
     ) -> None:
         own = obj.fps if isinstance(obj, Video | VideoFile) else DEFAULT_FPS
         rate = own if fps is None else fps
-        if not rate > 0 or not 0 <= crf <= 51:
-            raise ValueError(f"mp4 needs fps > 0 and 0 <= crf <= 51, got fps={rate}, crf={crf}")
-        frames = frame_stream(obj.frames if isinstance(obj, Video) else obj, self.name)
+        settings = Mp4Settings.of(rate, codec, crf, preset, output_params)
+        source = obj.frames if isinstance(obj, Video) else obj
+        if isinstance(source, FrameSequence):
+            if not _reuse(source, settings, path):
+                _encode_pngs(source, path, settings)
+        else:
+            _encode_arrays(frame_stream(source, self.name), path, settings)
+
+
+def _reuse(sequence: FrameSequence, settings: Mp4Settings, path: Path) -> bool:
+    """Link the video the frames handler encoded along with these frames, if it fits."""
+    made = encoded_alongside(sequence, settings)
+    if made is None:
+        return False
+    try:
+        os.link(made, path)  # no copy: both names are of one finished, never-changed file
+    except OSError:
+        shutil.copyfile(made, path)
+    log.info("linked the video encoded while the frames were saved: %s", made.name)
+    return True
+
+
+def _encode_arrays(frames: Generator[np.ndarray, None, None], path: Path, s: Mp4Settings) -> None:
+    """Send raw RGB frames to ffmpeg; all must have the size of the first."""
+    try:
         first = next(frames, None)
         if first is None:
             raise ValueError("no frames: the video to save as mp4 has no frames")
         height, width = first.shape[:2]
-        output = _output_params(width, height, codec, crf, preset, args.pop("output_params", []))
+        encoder = Encoder(raw_input_args(width, height, s), s.output_args(width, height), path)
         try:
-            _encode(chain([first], frames), path, (width, height), rate, codec, output, args)
-        finally:
-            frames.close()  # and so the producer, also when encoding stopped early
+            for index, frame in enumerate(chain([first], frames)):
+                if frame.shape[:2] != (height, width):
+                    raise _size_error(index, frame.shape[1], frame.shape[0], width, height)
+                encoder.write(frame)
+        except BaseException:
+            encoder.abort()
+            raise
+        encoder.finish()
+    finally:
+        frames.close()  # and so the producer, also when encoding stopped early
 
 
-def _output_params(
-    width: int, height: int, codec: str, crf: int, preset: str, extra: list[str]
-) -> list[str]:
-    params = ["-crf", str(crf), "-preset", preset] if codec in ("libx264", "libx265") else []
-    if width % 2 or height % 2:
-        # Pad rather than let imageio-ffmpeg rescale: pixels stay where the frames put them.
-        params += ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
-    # faststart: players can start before the whole file has arrived; -f: the name may be a temp.
-    return [*params, "-movflags", "+faststart", *extra, "-f", "mp4"]
-
-
-def _encode(
-    frames: Iterator[np.ndarray],
-    path: Path,
-    size: tuple[int, int],
-    fps: float,
-    codec: str,
-    output_params: list[str],
-    args: dict[str, Any],
-) -> None:
-    """Send the frames to one ffmpeg process; on any failure stop it and delete its output."""
-    import imageio_ffmpeg
-
-    writer = imageio_ffmpeg.write_frames(
-        str(path),
-        size,
-        fps=fps,
-        codec=codec,
-        pix_fmt_in="rgb24",
-        pix_fmt_out="yuv420p",
-        quality=None,
-        macro_block_size=1,
-        output_params=output_params,
-        **args,
-    )
-    count = 0
+def _encode_pngs(sequence: FrameSequence, path: Path, s: Mp4Settings) -> None:
+    """Send the PNG files as they are: ffmpeg decodes them faster than Python would."""
+    if len(sequence) == 0:
+        raise ValueError("no frames: the video to save as mp4 has no frames")
+    width, height = sequence.frame_size
+    png_input = ["-f", "image2pipe", "-c:v", "png", "-framerate", s.rate]
+    encoder = Encoder(png_input, s.output_args(width, height), path)
     try:
-        writer.send(None)
-        for count, frame in enumerate(frames):
-            if frame.shape[:2] != size[::-1]:
-                raise ValueError(
-                    f"frame {count} is {frame.shape[1]}x{frame.shape[0]} but the video is "
-                    f"{size[0]}x{size[1]} (the size of frame 0); all frames need one size"
+        for index, file in enumerate(sequence.paths):
+            data = file.read_bytes()
+            size = png_size(data)
+            if size is None:
+                raise DataError(
+                    f"cannot read frame '{file.name}' in {file.parent}: not a PNG file",
+                    ["the file may be truncated; re-run the step that wrote the frames"],
                 )
-            writer.send(frame)
-        writer.close()
-    except OSError as exc:
-        _abort(writer, exc, path)
-        raise DataError(
-            f"ffmpeg stopped while encoding {path.name} with codec '{codec}' at frame {count}",
-            ["ffmpeg's reason is printed on stderr above", _first_line(exc)],
-        ) from exc
-    except BaseException as exc:
-        _abort(writer, exc, path)
+            if size != (width, height):
+                raise _size_error(index, *size, width, height)
+            encoder.write(data)
+    except BaseException:
+        encoder.abort()
         raise
-    if not path.is_file() or path.stat().st_size == 0:
-        # ffmpeg can fail before reading anything (e.g. an unknown codec) while small frames
-        # still fit in the pipe, so no write fails: the missing file is the only sign.
-        remove_quietly(path)
-        raise DataError(
-            f"ffmpeg wrote no video for {path.name} with codec '{codec}'",
-            [
-                "ffmpeg's reason is printed on stderr above",
-                "check the codec name: `ffmpeg -encoders` lists the available ones",
-            ],
-        )
+    encoder.finish()
 
 
-def _abort(writer: Any, exc: BaseException, path: Path) -> None:
-    if isinstance(exc, Exception):
-        writer.close()  # ffmpeg finishes the frames it has and exits; the file is deleted below
-    else:
-        # Ctrl-C or exit: throwing it in makes imageio-ffmpeg kill ffmpeg without waiting.
-        with contextlib.suppress(BaseException):  # the caller re-raises the original
-            writer.throw(exc)
-    remove_quietly(path)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip() or type(exc).__name__).splitlines()[0]
+def _size_error(index: int, width: int, height: int, video_w: int, video_h: int) -> ValueError:
+    return ValueError(
+        f"frame {index} is {width}x{height} but the video is {video_w}x{video_h} "
+        "(the size of frame 0); all frames need one size"
+    )

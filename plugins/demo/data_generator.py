@@ -36,21 +36,32 @@ def true_position(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @generator(name="demo")
-def generate_demo_data(case_dir: Path) -> list[Path]:
-    """Write ground truth, latent measurements and the video manifest into `case_dir/raw_data`."""
+def generate_demo_data(
+    case_dir: Path,
+    duration_s: float = DURATION_S,
+    sample_rate_hz: float = SAMPLE_RATE_HZ,
+    video_fps: float = VIDEO_FPS,
+) -> list[Path]:
+    """Write ground truth, latent measurements and the video manifest into `case_dir/raw_data`.
+
+    The defaults make the demo (1,800 rows, 300 frames); the benchmarks scale them: rows are
+    `sample_rate_hz * duration_s`, frames `video_fps * duration_s`.
+    """
+    if min(duration_s, sample_rate_hz, video_fps) <= 0:
+        raise ValueError("duration_s, sample_rate_hz and video_fps must be positive")
     rng = np.random.default_rng(SEED)
-    t = np.arange(round(SAMPLE_RATE_HZ * DURATION_S)) / SAMPLE_RATE_HZ
+    t = np.arange(round(sample_rate_hz * duration_s)) / sample_rate_hz
     x, y = true_position(t)
     late_x, late_y = true_position(t - LATENCY_S)
     noise = rng.normal(0.0, NOISE_STD_M, size=(2, t.size))
-    frame_index = np.arange(round(VIDEO_FPS * DURATION_S))
+    frame_index = np.arange(round(video_fps * duration_s))
     tables = {
         "ground_truth.csv": pd.DataFrame({"t": t, "x": x, "y": y}),
         "latent_measurements.csv": pd.DataFrame(
             {"t": t, "x": late_x + noise[0], "y": late_y + noise[1]}
         ),
         "video_manifest.csv": pd.DataFrame(
-            {"frame_index": frame_index, "t": frame_index / VIDEO_FPS}
+            {"frame_index": frame_index, "t": frame_index / video_fps}
         ),
     }
     out_dir = Path(case_dir) / RAW_DIR

@@ -31,7 +31,8 @@ class VideoConfig(BaseModel):
 
 @plugin(name="Video Creator", default_config=VideoConfig)
 def create_video(config: VideoConfig, logger: logging.Logger) -> Video:
-    """Hand the frames to the mp4 handler, which encodes them one by one as it saves."""
+    """Hand the frames to the mp4 handler, which encodes them as it saves (or links the video
+    the frames handler encoded along with them, when its settings are the same)."""
     seconds = len(config.frames) / config.fps
-    logger.info("encoding %d frames at %g fps (%.1f s)", len(config.frames), config.fps, seconds)
+    logger.info("video of %d frames at %g fps (%.1f s)", len(config.frames), config.fps, seconds)
     return Video(frames=config.frames, fps=config.fps)

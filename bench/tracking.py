@@ -1,0 +1,74 @@
+"""Wall time of the demo with and without tracking, and of an 8-job sweep per launcher.
+
+    python bench/tracking.py [--repeat N] [--sweep-repeat M] [--skip-sweeps] [--fast-exit]
+
+In a temporary copy of the project. A first run creates the tracking store (mlflow.db), timed
+once; then the demo runs N times with tracking on and N times off, alternately, so the
+figures are for a store that exists, as after a user's first run. The sweeps (tracking on)
+run 8 jobs over pipeline.latency_to_compensate_s, with Hydra's basic launcher (one job after
+the other) and with the joblib launcher (one job per core at a time), the latter also with
+one render worker per job (each job's renderer otherwise forks one per core). --fast-exit runs
+bench/fast_exit.py instead of python -m nexus: the ending proposed for nexus/__main__.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+from common import machine, repeat, run, scaled_project, spread
+from common import nexus as python_m_nexus
+
+LATENCIES = "pipeline.latency_to_compensate_s=" + ",".join(f"{0.05 * i:.2f}" for i in range(1, 9))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--sweep-repeat", type=int, default=1)
+    parser.add_argument("--skip-sweeps", action="store_true")
+    parser.add_argument("--fast-exit", action="store_true")
+    options = parser.parse_args()
+    nexus = _fast_exit if options.fast_exit else python_m_nexus
+    print(machine())
+    with scaled_project() as project:
+        first = run(nexus("case=demo"), project)  # creates mlflow.db and the experiment
+        on, off = repeat(
+            options.repeat,
+            lambda: run(nexus("case=demo"), project),
+            lambda: run(nexus("case=demo", "tracking.enabled=false"), project),
+        )
+        paired = [a.wall - b.wall for a, b in zip(on, off, strict=True)]
+        print(f"\n{'':40s} wall s, median (min-max)   CPU s")
+        print(f"{'first demo run, creating the store':40s} {first.wall:.2f}")
+        print(f"{'demo run, tracking on':40s} {spread([s.wall for s in on]):26s} {_cpu(on)}")
+        print(f"{'demo run, tracking off':40s} {spread([s.wall for s in off]):26s} {_cpu(off)}")
+        print(
+            f"tracking adds {statistics.median(paired):.2f} s (median of {options.repeat} paired "
+            "differences)"
+        )
+        if options.skip_sweeps:
+            return
+        sweeps = {
+            "basic launcher": ["-m"],
+            "joblib launcher": ["hydra/launcher=joblib", "-m"],
+            "joblib, pipeline.workers=1": ["hydra/launcher=joblib", "pipeline.workers=1", "-m"],
+        }
+        for name, flags in sweeps.items():
+            command = nexus("case=demo", LATENCIES, *flags)
+            walls = [run(command, project).wall for _ in range(options.sweep_repeat)]
+            print(f"{f'8-job sweep, {name}':40s} {spread(walls)}")
+
+
+def _fast_exit(*args: str) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve().parent / "fast_exit.py"), *args]
+
+
+def _cpu(samples: list) -> str:
+    return f"{statistics.median(s.cpu for s in samples):.2f}"
+
+
+if __name__ == "__main__":
+    main()
