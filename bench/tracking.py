@@ -58,7 +58,11 @@ def main() -> None:
         }
         for name, flags in sweeps.items():
             command = nexus("case=demo", LATENCIES, *flags)
-            walls = [run(command, project).wall for _ in range(options.sweep_repeat)]
+            try:
+                walls = [run(command, project).wall for _ in range(options.sweep_repeat)]
+            except RuntimeError as exc:  # e.g. an older checkout without pipeline.workers
+                print(f"{f'8-job sweep, {name}':40s} failed: {str(exc).splitlines()[-1]}")
+                continue
             print(f"{f'8-job sweep, {name}':40s} {spread(walls)}")
 
 

@@ -17,6 +17,8 @@ interpreter's teardown (~0.8 s with mlflow loaded) does not hide the difference.
   imports mlflow on the otherwise idle core while nexus starts, and makes the MLflow calls
   the callback sends it through a pipe; nexus itself never imports mlflow. Run ids come
   back as before, so run.json is unchanged.
+- `process+deferred`: both: the helper process, and the callback not waiting for it until
+  the job ends.
 - `off`: tracking.enabled=false.
 """
 
@@ -31,7 +33,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-VARIANTS = ("now", "thread", "deferred", "process", "off")
+VARIANTS = ("now", "thread", "deferred", "process", "process+deferred", "off")
 
 
 def main() -> None:
@@ -56,7 +58,7 @@ def main() -> None:
 
 
 def as_variant(variant: str, args: list[str]) -> None:
-    helper = _start_helper() if variant == "process" else None
+    helper = _start_helper() if variant.startswith("process") else None
     import nexus.mlflow_store as store
     import nexus.tracking as tracking
     from nexus.cli import main as nexus_main
@@ -83,7 +85,7 @@ def as_variant(variant: str, args: list[str]) -> None:
 
         callback.on_run_start = on_run_start  # type: ignore[method-assign]
         store.Store.__init__ = open_store  # type: ignore[method-assign]
-    elif variant == "deferred":
+    if variant.endswith("deferred"):
         from nexus.rundirs import update_manifest
 
         job_start, job_end = callback.on_job_start, callback.on_job_end
@@ -105,7 +107,7 @@ def as_variant(variant: str, args: list[str]) -> None:
         callback.on_run_start = lambda self, config, **kwargs: None  # type: ignore[method-assign]
         callback.on_job_start = on_job_start_later  # type: ignore[method-assign]
         callback.on_job_end = on_job_end_joined  # type: ignore[method-assign]
-    elif helper is not None:
+    if helper is not None:
         _use_helper(tracking, helper)
     code = nexus_main(args)
     atexit._run_exitfuncs()

@@ -7,8 +7,8 @@ of the frames while it saves them, for the mp4 handler to reuse: see `Mp4Setting
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import subprocess
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -66,10 +66,13 @@ class Mp4Settings:
         return [*params, "-movflags", "+faststart", *self.output_params, "-f", "mp4"]
 
     def key(self) -> str:
-        """A name for these settings: equal settings, equal key (ffmpeg's output is the same
-        for the same frames and settings, so a video made with one key can stand for another)."""
-        text = repr((self.rate, self.codec, self.crf, self.preset, self.output_params))
-        return hashlib.sha1(text.encode()).hexdigest()[:12]
+        """A name for these settings, e.g. '30fps-libx264-crf20-medium': equal settings, equal
+        key. ffmpeg's output is the same for the same frames and settings, so a video encoded
+        under one key stands for any other encoding under it."""
+        name = f"{self.rate.replace('/', '_')}fps-{self.codec}-crf{self.crf}-{self.preset}"
+        if self.output_params:
+            name += f"-{zlib.crc32(repr(self.output_params).encode()):08x}"
+        return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def raw_input_args(width: int, height: int, settings: Mp4Settings) -> list[str]:

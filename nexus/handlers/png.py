@@ -11,10 +11,13 @@ from __future__ import annotations
 import struct
 import zlib
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = ["PngWriter", "encode_png", "png_size"]
 
@@ -64,6 +67,8 @@ class PngWriter:
     def __init__(self, compress_level: int = 1, threads: int = 2, ahead: int = 4) -> None:
         if not 0 <= compress_level <= 9:
             raise ValueError(f"compress_level must be 0-9, got {compress_level!r}")
+        from concurrent.futures import ThreadPoolExecutor  # here: discovery imports this module
+
         self._level = compress_level
         self._ahead = max(ahead, threads)
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="nexus-png")

@@ -53,7 +53,9 @@ class Track:
         rows = table.dropna(subset=["t", "x", "y"]).sort_values("t", kind="stable")
         if rows.empty:
             raise DataError(f"{what} has no complete row (t, x and y all set)")
-        return cls(*(rows[c].to_numpy(dtype=float) for c in ("t", "x", "y")))
+        # Own, writable copies: pandas hands out read-only views, which np.interp would copy
+        # on every call, making each frame's cost grow with the track's length.
+        return cls(*(rows[c].to_numpy(dtype=float, copy=True) for c in ("t", "x", "y")))
 
     def window(self, start: float, end: float) -> slice:
         """The rows with start <= t <= end: two binary searches, whatever the track's length."""

@@ -8,14 +8,11 @@ of frames, however slowly they are consumed.
 
 from __future__ import annotations
 
-import mmap
-import multiprocessing
 import os
 import signal
 import sys
 from collections import deque
 from collections.abc import Generator, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 
 import numpy as np
@@ -58,6 +55,10 @@ def draw_frames(scene: Scene, workers: int) -> Generator[np.ndarray, None, None]
 
 def _in_workers(scene: Scene, workers: int) -> Iterator[np.ndarray]:
     """Chunks of frames, each an (n, H, W, 3) array of its own, in order."""
+    import mmap
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     import_matplotlib()  # before forking: the workers inherit it, none imports it again
     slots = 2 * workers
     shape = (slots, CHUNK, scene.height, scene.width, 3)
