@@ -10,6 +10,7 @@ and 100x as long (same sampling rate; frames spread over the recording), and 10x
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import statistics
@@ -64,7 +65,7 @@ def compensator(repeat: int) -> None:
     for rows in (1_800, 18_000, 180_000, 1_800_000):
         tables = recording(rows / demo.SAMPLE_RATE_HZ, demo.SAMPLE_RATE_HZ, 1)
         config = CompensatorConfig(measurements=tables["measured"], ground_truth=tables["truth"])
-        seconds = timed(repeat, lambda c=config: compensate(c, log, Metrics()))
+        seconds = timed(repeat, functools.partial(compensate, config, log, Metrics()))
         print(f"  {rows:>9,} rows  {1000 * seconds:8.1f} ms  {rows / seconds:>12,.0f} rows/s")
 
 
@@ -142,7 +143,8 @@ def png(repeat: int, frames: list[np.ndarray]) -> None:
                 def once(work: Callable[[int], None] = work, level: int = level) -> None:
                     for old in target.rglob("*.png"):
                         old.unlink()
-                    (target / "f").exists() and (target / "f").rmdir()
+                    if (target / "f").exists():
+                        (target / "f").rmdir()
                     work(level)
 
                 seconds = timed(repeat, once)
@@ -178,7 +180,7 @@ def encoder(repeat: int, frames: list[np.ndarray]) -> None:
         }
         for preset in ("medium", "veryfast"):
             for name, way in ways.items():
-                seconds = timed(repeat, lambda w=way, p=preset: w(p))
+                seconds = timed(repeat, functools.partial(way, preset))
                 print(f"  {preset:8s} {name:38s} {len(frames) / seconds:6.0f} frames/s")
 
 

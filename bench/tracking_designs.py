@@ -124,8 +124,12 @@ def _start_helper() -> Any:
     pid = os.fork()
     if pid != 0:
         theirs.close()
-        # Reaped at exit, so that its CPU time counts (run() takes it from wait4).
-        atexit.register(lambda: (ours.close(), os.waitpid(pid, 0)))
+
+        def reap() -> None:  # at exit, so that its CPU time counts (run() takes it from wait4)
+            ours.close()
+            os.waitpid(pid, 0)
+
+        atexit.register(reap)
         return ours
     ours.close()
     import mlflow.tracking  # noqa: F401  (the point: on the idle core, while nexus starts)

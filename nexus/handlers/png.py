@@ -38,7 +38,7 @@ def encode_png(frame: np.ndarray, compress_level: int = 1) -> bytes:
         (
             _SIGNATURE,
             _chunk(b"IHDR", header),
-            _chunk(b"IDAT", zlib.compress(rows, compress_level)),
+            _chunk(b"IDAT", zlib.compress(rows.data, compress_level)),
             _chunk(b"IEND", b""),
         )
     )

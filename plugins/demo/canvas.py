@@ -35,8 +35,8 @@ LEGEND = (
     ("now", "predicted state"),
     ("truth_now", "ground truth"),
 )
-LABEL = {"x": 0.02, "y": 0.97, "va": "top", "fontsize": 11}
-LABEL_BOX = {"boxstyle": "round", "fc": "white", "ec": "0.8", "alpha": 0.9}
+LABEL: dict[str, Any] = {"x": 0.02, "y": 0.97, "va": "top", "fontsize": 11}
+LABEL_BOX: dict[str, Any] = {"boxstyle": "round", "fc": "white", "ec": "0.8", "alpha": 0.9}
 
 
 @dataclass(frozen=True)
@@ -149,9 +149,11 @@ class Canvas:
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
         # Pasted back over the moving parts, so the legend and the label's box stay on top.
         renderer = self.canvas.get_renderer()
+        on_top = [legend, box.get_bbox_patch()]
         self.on_top = [
             self.canvas.copy_from_bbox(artist.get_window_extent(renderer).padded(2))
-            for artist in (legend, box.get_bbox_patch())
+            for artist in on_top
+            if artist is not None
         ]
 
     def _legend(self, with_truth: bool) -> Any:

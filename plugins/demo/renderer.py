@@ -52,7 +52,8 @@ class RendererConfig(BaseModel):
         ge=1,
         le=256,
         description="Processes drawing frames in parallel; null: one per core this process "
-        "may use. 1 draws in the step's own process. The frames are the same either way.",
+        "may use. 1 draws in the step's own process, as every value does on systems other "
+        "than Linux. The frames are the same either way.",
     )
 
 

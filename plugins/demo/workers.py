@@ -49,8 +49,12 @@ def draw_frames(scene: Scene, workers: int) -> Generator[np.ndarray, None, None]
         for index in range(len(scene)):
             yield canvas.draw(index)
         return
-    for chunk in _in_workers(scene, workers):
-        yield from chunk
+    chunks = _in_workers(scene, workers)
+    try:
+        for chunk in chunks:
+            yield from chunk
+    finally:
+        chunks.close()  # now, also when our consumer stops early: the workers exit
 
 
 def _in_workers(scene: Scene, workers: int) -> Iterator[np.ndarray]:
