@@ -1,25 +1,21 @@
 """Wall time of the demo with and without tracking, and of an 8-job sweep per launcher.
 
-    python bench/tracking.py [--repeat N] [--sweep-repeat M] [--skip-sweeps] [--fast-exit]
+    python bench/tracking.py [--repeat N] [--sweep-repeat M] [--skip-sweeps]
 
 In a temporary copy of the project. A first run creates the tracking store (mlflow.db), timed
 once; then the demo runs N times with tracking on and N times off, alternately, so the
 figures are for a store that exists, as after a user's first run. The sweeps (tracking on)
 run 8 jobs over pipeline.latency_to_compensate_s, with Hydra's basic launcher (one job after
 the other) and with the joblib launcher (one job per core at a time), the latter also with
-one render worker per job (each job's renderer otherwise forks one per core). --fast-exit runs
-bench/fast_exit.py instead of python -m nexus: the ending proposed for nexus/__main__.py.
+one render worker per job (each job's renderer otherwise forks one per core).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
-from pathlib import Path
 
-from common import machine, repeat, run, scaled_project, spread
-from common import nexus as python_m_nexus
+from common import machine, nexus, repeat, run, scaled_project, spread
 
 LATENCIES = "pipeline.latency_to_compensate_s=" + ",".join(f"{0.05 * i:.2f}" for i in range(1, 9))
 
@@ -29,9 +25,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--sweep-repeat", type=int, default=1)
     parser.add_argument("--skip-sweeps", action="store_true")
-    parser.add_argument("--fast-exit", action="store_true")
     options = parser.parse_args()
-    nexus = _fast_exit if options.fast_exit else python_m_nexus
     print(machine())
     with scaled_project() as project:
         first = run(nexus("case=demo"), project)  # creates mlflow.db and the experiment
@@ -64,10 +58,6 @@ def main() -> None:
                 print(f"{f'8-job sweep, {name}':40s} failed: {str(exc).splitlines()[-1]}")
                 continue
             print(f"{f'8-job sweep, {name}':40s} {spread(walls)}")
-
-
-def _fast_exit(*args: str) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve().parent / "fast_exit.py"), *args]
 
 
 def _cpu(samples: list) -> str:

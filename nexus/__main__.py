@@ -1,8 +1,6 @@
 """`python -m nexus`."""
 
-import sys
-
-from nexus.cli import main
+from nexus.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

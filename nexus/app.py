@@ -26,6 +26,7 @@ from nexus.objective import objective_value
 from nexus.orphans import mark_orphans
 from nexus.plan import Plan, build_plan
 from nexus.project import Project
+from nexus.recorder_process import helper_process
 from nexus.registry import Registry
 from nexus.resume import resume_commands
 from nexus.rundirs import user_overrides
@@ -152,7 +153,8 @@ def run_job(cfg: DictConfig) -> float | None:
         overrides=overrides,
         only=cfg.get("only"),
         code=code_version(Path(str(cfg.paths.root))),
-        mlflow_run_id=job_run_id() if cfg.tracking.get("enabled") else None,
+        late={"mlflow_run_id": job_run_id} if cfg.tracking.get("enabled") else None,
+        recorder=helper_process() if cfg.tracking.get("enabled") else None,
     )
     plan: Plan | None = None
     try:

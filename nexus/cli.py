@@ -6,6 +6,7 @@ A user's mistake is printed as one short message and exits 1; tracebacks go to t
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import os
@@ -16,7 +17,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from nexus.errors import Abort, NexusError, ProjectError, did_you_mean
 
@@ -24,10 +25,74 @@ if TYPE_CHECKING:
     from nexus.project import Project
     from nexus.registry import Registry
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
 _DISK_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EFBIG}
+
+
+def run() -> NoReturn:
+    """The `nexus` command and `python -m nexus`: `main`, beside MLflow's helper process.
+
+    When the run will be tracked, the helper that loads mlflow is forked first (see
+    `nexus.recorder_process`). The process then ends without the interpreter's teardown,
+    which frees every module's objects one by one (0.2 s after a demo run, more with mlflow
+    loaded): threads are joined and the exit handlers run (logging closes its files,
+    multiprocessing and joblib end their workers), as in a normal exit.
+    """
+    from nexus.recorder_process import start_helper, stop_helper
+
+    args = sys.argv[1:]
+    if _will_track(args):
+        start_helper()
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    finally:
+        stop_helper()
+    _exit_now(code)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Exit as the interpreter would (threads, exit handlers, streams), without its teardown."""
+    import atexit
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)  # joins threads, as at a normal exit
+    if shutdown is not None:
+        shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+_NO_RUN_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c"}
+_NO_RUN_FLAGS |= {"--shell-completion", "-sc"}
+
+
+def _will_track(args: list[str]) -> bool:
+    """Whether the arguments start tracked runs (not a subcommand, --cfg, --help, tracking off)."""
+    if not args or args[0] in SUBCOMMANDS or _NO_RUN_FLAGS.intersection(args):
+        return False
+    import yaml
+
+    from nexus.project import find_project
+    from nexus.yamlio import load_yaml
+
+    for arg in args:
+        key, _, value = arg.lstrip("+~").partition("=")
+        if key == "tracking.enabled":
+            with contextlib.suppress(yaml.YAMLError):
+                return bool(yaml.safe_load(value))
+    try:
+        config = load_yaml(find_project().conf_dir / "config.yaml", "conf/config.yaml")
+    except NexusError:
+        return False  # main() says what is wrong
+    tracking = config.get("tracking") if isinstance(config, dict) else None
+    return not isinstance(tracking, dict) or tracking.get("enabled") is not False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,7 +184,25 @@ def _run_hydra(args: list[str]) -> int:
         raise
     finally:
         sys.argv, sys.stderr = saved_argv, sys.stderr.stream  # type: ignore[attr-defined]
+    _raise_tracking_problems()
     return EXIT_OK
+
+
+def _raise_tracking_problems() -> None:
+    """The runs completed, but MLflow did not record them all: say so, and exit 1."""
+    from nexus.mlflow_store import TrackingError
+    from nexus.tracking import take_problems
+
+    problems = take_problems()
+    if problems:
+        raise TrackingError(
+            "the steps completed, but MLflow could not record the run",
+            [
+                *problems,
+                "the outputs and run.json are in the run directory, as always",
+                "fix the store or tracking.uri, or run with tracking.enabled=false",
+            ],
+        )
 
 
 class _QuietHydra:

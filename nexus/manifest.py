@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,16 +28,29 @@ def _now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
 
 
+LateField = Callable[[bool], Any]
+"""A field whose value arrives during the run: asked at each write (True: the last one)."""
+
+
 class Manifest:
     """The run's record; every change is written at once, atomically."""
 
-    def __init__(self, run_dir: Path, data: dict[str, Any]) -> None:
+    def __init__(
+        self, run_dir: Path, data: dict[str, Any], late: Mapping[str, LateField] | None = None
+    ) -> None:
         self.run_dir = run_dir
         self.data = data
+        self.late = dict(late or {})
 
     @classmethod
-    def start(cls, run_dir: Path, **fields: Any) -> Manifest:
-        """Write a `running` manifest for a run that starts now."""
+    def start(
+        cls, run_dir: Path, late: Mapping[str, LateField] | None = None, **fields: Any
+    ) -> Manifest:
+        """Write a `running` manifest for a run that starts now.
+
+        `late` fields (e.g. the MLflow run id, made meanwhile by another process) are asked
+        for at each write until they have a value; the last write waits for them.
+        """
         data = {
             "status": "running",
             "mlflow_run_id": None,
@@ -53,7 +66,7 @@ class Manifest:
             "pid_started": process_start(os.getpid()),
             "nexus_version": __version__,
         }
-        manifest = cls(run_dir, data)
+        manifest = cls(run_dir, data, late)
         manifest.write()
         return manifest
 
@@ -92,9 +105,12 @@ class Manifest:
                 else type(error).__name__
             )
             self.data["error"] = {"type": type(error).__name__, "message": message}
-        self.write()
+        self.write(last=True)
 
-    def write(self) -> None:
+    def write(self, last: bool = False) -> None:
+        for key, value_of in self.late.items():
+            if self.data.get(key) is None:
+                self.data[key] = value_of(last)
         write_manifest(self.run_dir, self.data)
 
     def _step(self, name: str) -> dict[str, Any]:

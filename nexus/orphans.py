@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -45,14 +46,15 @@ def mark_orphans(folder: Path, config: DictConfig | None = None) -> list[Path]:
         if manifest is None or not is_orphan(manifest):
             continue
         _mark(run_dir, manifest)
-        _kill_tracked_run(manifest, config)
+        _kill_tracked_run(run_dir, manifest, config)
         log.warning("the run %s was cut off (its process is gone): marked interrupted", run_dir)
         marked.append(run_dir)
     return marked
 
 
 def _mark(run_dir: Path, manifest: dict[str, Any]) -> None:
-    for partial in run_dir.rglob(".partial-*"):  # what the killed process was writing
+    partials = [*run_dir.rglob(".partial-*"), *run_dir.glob(f".{MANIFEST}.*.partial")]
+    for partial in partials:  # what the killed process was writing
         remove_path(partial)
     for step in manifest.get("steps", []):
         if step.get("status") == "running":
@@ -69,13 +71,29 @@ def _mark(run_dir: Path, manifest: dict[str, Any]) -> None:
     write_manifest(run_dir, manifest)
 
 
-def _kill_tracked_run(manifest: dict[str, Any], config: DictConfig | None) -> None:
-    run_id = manifest.get("mlflow_run_id")
-    if not run_id or config is None or not config.tracking.enabled:
+def _kill_tracked_run(run_dir: Path, manifest: dict[str, Any], config: DictConfig | None) -> None:
+    if config is None or not config.tracking.enabled:
         return
-    from nexus.tracking import end_run_if_running
+    _wait_for_recorder(manifest.get("recorder"))
+    from nexus.tracking import end_orphan_run
 
     try:
-        end_run_if_running(config, str(run_id), "KILLED")
+        run_id = end_orphan_run(config, manifest.get("mlflow_run_id"), run_dir)
     except Exception as exc:  # the store may be gone; the manifest is marked all the same
-        log.warning("could not mark MLflow run %s KILLED: %s", run_id, exc)
+        log.warning("could not mark the MLflow run of %s KILLED: %s", run_dir, exc)
+        return
+    if run_id and not manifest.get("mlflow_run_id"):
+        manifest["mlflow_run_id"] = run_id
+        write_manifest(run_dir, manifest)
+
+
+def _wait_for_recorder(recorder: Any, timeout_s: float = 30.0) -> None:
+    """Let the killed run's MLflow helper finish: it ends the run it may still be creating."""
+    if not isinstance(recorder, dict) or not isinstance(recorder.get("pid"), int):
+        return
+    started, deadline = recorder.get("pid_started"), time.monotonic() + timeout_s
+    while started is not None and process_start(recorder["pid"]) == started:
+        if time.monotonic() > deadline:
+            log.warning("the MLflow helper %s of a cut-off run is still busy", recorder["pid"])
+            return
+        time.sleep(0.05)

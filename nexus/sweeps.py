@@ -190,32 +190,18 @@ def format_table(jobs: list[SweepJob], sweep_dir: Path) -> str:
 
 
 def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best | None) -> None:
-    from nexus.tracking import _end, parent_run
+    from nexus.tracking import close_run, parent_run
 
-    found = parent_run(config) if config.tracking.enabled else None
-    if found is None:
+    handle = parent_run(config) if config.tracking.enabled else None
+    if handle is None:
         return
-    store, run_id = found
-    try:
-        for name in ("summary.csv", "summary.png", "optimization_results.yaml"):
-            if (sweep_dir / name).is_file():
-                store.call(store.client.log_artifact, run_id, str(sweep_dir / name))
-        if best is not None:
-            _log_best(store, run_id, best)
-    finally:
-        _end(run_id, ending)
-
-
-def _log_best(store: Any, run_id: str, best: Best) -> None:
-    """The best job's parameters and value on the sweep's parent run: `best.<name>`."""
-    import time
-
-    from mlflow.entities import Metric, Param
-
-    params = [Param(f"best.{k}", str(v)) for k, v in best.params.items()]
-    metric = Metric(f"best.{best.metric}", best.value, int(time.time() * 1000), 0)
-    store.call(store.client.log_batch, run_id, metrics=[metric], params=params)
-    store.call(store.client.set_tag, run_id, "nexus.best", best.line())
+    names = ("summary.csv", "summary.png", "optimization_results.yaml")
+    logged: dict[str, Any] = {"files": [(str(sweep_dir / name), None) for name in names]}
+    if best is not None:  # the best job's parameters and value: `best.<name>`
+        logged["params"] = {f"best.{k}": str(v) for k, v in best.params.items()}
+        logged["metrics"] = {f"best.{best.metric}": best.value}
+        logged["tags"] = {"nexus.best": best.line()}
+    close_run(handle, ending, **logged)
 
 
 def _split(override: str) -> tuple[str, str]:

@@ -244,9 +244,9 @@ def test_renderer_draws_one_distinct_frame_per_manifest_row(
     assert not np.array_equal(frames[0], frames[1])
     assert not np.array_equal(frames[100], frames[200])
     assert len({f.tobytes() for f in frames[::10]}) == 30
-    progress = [r for r in caplog.records if r.getMessage().startswith("rendered ")]
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Frame R")]
     assert len(progress) == 10
-    assert progress[-1].getMessage() == "rendered 300/300 frames"
+    assert progress[-1].startswith("Frame Renderer: 300/300 frames (100%), ")
 
 
 def test_renderer_works_without_ground_truth_and_streams_to_disk(

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from nexus import Metrics
+from nexus.progress import Progress
 from plugins.demo import workers
 from plugins.demo.canvas import Scene, Track, camera_path
 from plugins.demo.compensator import CompensatorConfig, compensate
@@ -105,7 +106,7 @@ def test_the_renderer_draws_the_same_frames_with_and_without_workers(tmp_path: P
             height=64,
             workers=count,
         )
-        return [frame.copy() for frame in render(config, log)]
+        return [frame.copy() for frame in render(config, log, Progress("test", log))]
 
     for one, other in zip(frames(1), frames(2), strict=True):
         np.testing.assert_array_equal(one, other)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Iterator
 from typing import Annotated
 
 import numpy as np
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nexus import DataSink, DataSource, plugin
 from nexus.errors import DataError
 from nexus.handlers import FrameSequence
+from nexus.progress import Progress
 
 from . import require_columns
 from .canvas import Scene, Track, camera_path
@@ -58,7 +59,9 @@ class RendererConfig(BaseModel):
 
 
 @plugin(name="Frame Renderer", default_config=RendererConfig)
-def render(config: RendererConfig, logger: logging.Logger) -> Generator[np.ndarray, None, None]:
+def render(
+    config: RendererConfig, logger: logging.Logger, progress: Progress
+) -> Iterator[np.ndarray]:
     """Draw one frame per row of the video manifest; frames are made as they are consumed."""
     states = Track.of(config.states, "the predicted states table")
     measured = Track.of(config.measurements, "the measurements table")
@@ -80,21 +83,8 @@ def render(config: RendererConfig, logger: logging.Logger) -> Generator[np.ndarr
         times=times,
         centres=camera_path(states, times),
     )
-    # Checked above, drawn below: a generator body would only run once saving starts.
-    return _frames(scene, config.workers or available_cores(), logger)
-
-
-def _frames(
-    scene: Scene, workers: int, logger: logging.Logger
-) -> Generator[np.ndarray, None, None]:
-    total = len(scene)
-    every = max(1, total // 10)
-    logger.debug("drawing %d frames with %d worker process(es)", total, workers)
-    frames = draw_frames(scene, workers)
-    try:
-        for index, frame in enumerate(frames, start=1):
-            yield frame
-            if index % every == 0 or index == total:
-                logger.info("rendered %d/%d frames", index, total)
-    finally:
-        frames.close()  # now, not at garbage collection: stops the worker processes
+    workers = config.workers or available_cores()
+    logger.debug("drawing %d frames with %d worker process(es)", len(scene), workers)
+    # Checked above, drawn as the frames are saved; closing the tracked frames (at the end,
+    # or on an error) stops the worker processes at once.
+    return progress.track(draw_frames(scene, workers), total=len(scene), unit="frames")

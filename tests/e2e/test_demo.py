@@ -57,6 +57,10 @@ def test_the_demo_run_predicts_renders_and_encodes(demo_project, first_run):
     ]
     assert 0 < manifest["metrics"]["rmse"] < 1.0
     assert manifest["mlflow_run_id"]
+    # The process ends without the interpreter's teardown: its log is whole all the same, and
+    # the MLflow helper it forked is gone with it.
+    assert (first_run / "nexus.log").read_text().rstrip().endswith(f"run completed: {first_run}")
+    assert not Path(f"/proc/{manifest['recorder']['pid']}").exists()
 
     states = pq.read_table(first_run / "predicted_states.parquet")
     assert states.num_rows == ROWS

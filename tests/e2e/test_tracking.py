@@ -178,3 +178,23 @@ def test_an_inherited_mlflow_run_id_does_not_capture_the_jobs(toy_project):
     assert len({r.info.run_id for r in runs}) == 3
     assert stray not in {r.info.run_id for r in runs}
     assert [r.info.status for r in runs] == ["FINISHED"] * 3
+
+
+def test_a_store_that_cannot_be_written_costs_the_record_not_the_run(toy_project, tmp_path):
+    """Through the helper process (as here) and in-process alike: one message, exit 1."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the store's folder should be")
+    uri = f"sqlite:///{blocked / 'mlflow.db'}"
+
+    result = nexus(toy_project, "case=toy", f"tracking.uri={uri}")
+
+    assert result.code == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    message = result.stderr.split("nexus: ", 1)[1]
+    assert message.startswith("the steps completed, but MLflow could not record the run\n")
+    assert f"(store: {uri})" in message
+    assert "run with tracking.enabled=false" in message
+    [manifest] = manifests(toy_project / "outputs" / "toy")
+    assert manifest["status"] == "completed"
+    assert manifest["mlflow_run_id"] is None
+    assert all(o["size"] > 0 for s in manifest["steps"] for o in s["outputs"])
