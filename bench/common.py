@@ -53,15 +53,26 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def run(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Sample:
-    """Run `args` in `cwd` to the end; a RuntimeError with its stderr when it fails."""
+def run(
+    args: Sequence[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    sample_memory: bool = False,
+) -> Sample:
+    """Run `args` in `cwd` to the end; a RuntimeError with its stderr when it fails.
+
+    `sample_memory` polls the process tree's memory every 20 ms (`Sample.peak_tree_mb`, else
+    0): reading /proc for every process costs CPU that the run would otherwise have, so it is
+    only for the figures about memory.
+    """
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
         process = subprocess.Popen(
             list(args), cwd=cwd, env=env or clean_env(), stdout=subprocess.DEVNULL, stderr=errors
         )
         sampler = _TreeSampler(process.pid)
-        sampler.start()
+        if sample_memory:
+            sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped above, not by Popen
@@ -91,7 +102,8 @@ class _TreeSampler(threading.Thread):
 
     def stop(self) -> None:
         self._done.set()
-        self.join()
+        if self.ident is not None:  # started
+            self.join()
 
 
 def _tree_rss_kb(root: int) -> int:

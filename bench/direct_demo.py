@@ -19,6 +19,7 @@ sys.path.insert(0, str(project))
 
 from nexus.context import Metrics  # noqa: E402
 from nexus.handlers import CsvHandler, FramesHandler, Mp4Handler, ParquetHandler  # noqa: E402
+from nexus.progress import Progress  # noqa: E402
 from plugins.demo.compensator import CompensatorConfig, compensate  # noqa: E402
 from plugins.demo.renderer import RendererConfig, render  # noqa: E402
 from plugins.demo.video import VideoConfig, create_video  # noqa: E402
@@ -51,7 +52,8 @@ def main() -> None:
         ground_truth=tables["ground_truth"],
     )
     fps = VideoConfig.model_fields["fps"].default
-    FramesHandler().save(render(renderer, log), out / "frames", video={"fps": fps})
+    frames = render(renderer, log, Progress("Frame Renderer", log))
+    FramesHandler().save(frames, out / "frames", video={"fps": fps})
 
     video = create_video(VideoConfig(frames=FramesHandler().load(out / "frames"), fps=fps), log)
     Mp4Handler().save(video, out / "demo.mp4")

@@ -43,7 +43,7 @@ def main() -> None:
         with scaled_project(rows, frames) as project:
             command = nexus("case=demo", "tracking.enabled=false")
             run(command, project)  # warm-up
-            samples = [run(command, project) for _ in range(options.repeat)]
+            samples = [run(command, project, sample_memory=True) for _ in range(options.repeat)]
             fps = statistics.median(_render_fps(p) for p in _runs(project)[1:])
         middle = median_samples(samples)
         print(

@@ -29,6 +29,7 @@ import pandas as pd
 
 from nexus.context import Metrics
 from nexus.handlers import FrameSequence, FramesHandler, Mp4Handler
+from nexus.progress import Progress
 from plugins.demo import data_generator as demo
 from plugins.demo.compensator import CompensatorConfig, compensate
 from plugins.demo.renderer import RendererConfig, render
@@ -103,7 +104,7 @@ def renderer(repeat: int) -> None:
 def _render_once(config: RendererConfig) -> tuple[float, float]:
     """(seconds for all 300 frames, seconds a frame after the first)."""
     started = time.perf_counter()
-    frames = render(config, log)
+    frames = render(config, log, Progress("Frame Renderer", log))
     next(frames)
     first = time.perf_counter()
     count = 1 + sum(1 for _ in frames)
@@ -120,7 +121,7 @@ def demo_frames() -> list[np.ndarray]:
         frame_times=tables["frames"],
         ground_truth=tables["truth"],
     )
-    return [frame.copy() for frame in render(config, log)]
+    return [frame.copy() for frame in render(config, log, Progress("Frame Renderer", log))]
 
 
 def png(repeat: int, frames: list[np.ndarray]) -> None:

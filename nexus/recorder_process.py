@@ -4,9 +4,9 @@ Importing mlflow and opening its store cost about 1.4 CPU-seconds, more than Hyd
 start-up, and a run's steps keep both cores of a small machine busy. `python -m nexus`
 therefore forks a helper first thing (`start_helper`), before Hydra is imported: it imports
 mlflow on the otherwise idle core while nexus composes its config, and then makes the calls
-the tracking callback sends it, in order. The callback does not wait for them while the steps
-run, only when a run ends (`Pending.result`). nexus itself never imports mlflow then, so its
-exit is not slowed by mlflow's teardown either.
+the tracking callback sends it, in order. Each call's answer arrives in a Future; the callback
+waits for them only when a run ends, not while the steps run. nexus itself never imports mlflow
+then.
 
 Without a helper (nexus called as a library, in tests, in the worker processes of joblib,
 submitit or Ray, or where `os.fork` is missing) the same `Recorder` runs in-process and every
