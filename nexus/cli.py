@@ -141,7 +141,7 @@ def _run_hydra(args: list[str]) -> int:
     import hydra
     from hydra.core.global_hydra import GlobalHydra
 
-    from nexus.app import Session, run_job, use_session
+    from nexus.app import Session, objects_frozen, run_job, use_session
     from nexus.compose import register_configs
     from nexus.config import read_global_config
     from nexus.discovery import discover
@@ -178,7 +178,8 @@ def _run_hydra(args: list[str]) -> int:
     sys.argv = [saved_argv[0] if saved_argv else "nexus", *_flags_first(args)]
     sys.stderr = _QuietHydra(sys.stderr)
     try:
-        app(run_job)()
+        with objects_frozen():  # the plugins' modules are loaded: see objects_frozen
+            app(run_job)()
     except BaseException as exc:
         _close_after_failure(exc)
         raise
