@@ -10,6 +10,7 @@ validation of a plan, no manifest, no tracking: `bench/overhead.py` times this a
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from pathlib import Path
@@ -52,7 +53,9 @@ def main() -> None:
         ground_truth=tables["ground_truth"],
     )
     fps = VideoConfig.model_fields["fps"].default
-    frames = render(renderer, log, Progress("Frame Renderer", log))
+    # Older checkouts' renderer (NEXUS_BENCH_TREE) logs its own progress.
+    reporting = "progress" in inspect.signature(render).parameters
+    frames = render(renderer, log, *([Progress("Frame Renderer", log)] if reporting else []))
     FramesHandler().save(frames, out / "frames", video={"fps": fps})
 
     video = create_video(VideoConfig(frames=FramesHandler().load(out / "frames"), fps=fps), log)
