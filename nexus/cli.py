@@ -147,6 +147,7 @@ def _run_hydra(args: list[str]) -> int:
     from nexus.discovery import discover
     from nexus.project import find_project
     from nexus.rundirs import forget_claims
+    from nexus.tracking import take_problems
 
     project = find_project()
     selected = _selected_cases(args)
@@ -171,6 +172,7 @@ def _run_hydra(args: list[str]) -> int:
     register_configs(project, registry, set(selected))
     _remember_parameters(project, registry, selected)
     forget_claims()
+    take_problems()  # a failed earlier run in this process may have left some
     GlobalHydra.instance().clear()  # a previous main() in this process leaves it set
     os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
     app = hydra.main(config_path=str(project.conf_dir), config_name="config", version_base="1.3")
