@@ -25,6 +25,18 @@ def _wait_for(condition, timeout: float = 120, every: float = 0.01):
     raise AssertionError("timed out waiting")
 
 
+def _start_sweep(project: Path, *args: str) -> subprocess.Popen[str]:
+    """`python -m nexus case=toy ARGS -m`, started in the background, its output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nexus", "case=toy", *args, "-m"],
+        cwd=project,
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def _mlflow_status(project: Path, run_id: str) -> str:
     from mlflow.tracking import MlflowClient
 
@@ -72,22 +84,11 @@ def test_sigkill_during_a_large_write_truncates_nothing(toy_project: Path) -> No
 
 
 def test_a_killed_joblib_worker_costs_no_other_job(toy_project: Path) -> None:
-    sweep = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nexus",
-            "case=toy",
-            "pipeline.sleep_s=0,0.01,60,0.02",
-            "hydra/launcher=joblib",
-            "hydra.launcher.n_jobs=2",
-            "-m",
-        ],
-        cwd=toy_project,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    sweep = _start_sweep(
+        toy_project,
+        "pipeline.sleep_s=0,0.01,60,0.02",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
     )
     sweeps = toy_project / "outputs" / "toy" / "sweeps"
 
@@ -127,14 +128,7 @@ def test_a_killed_joblib_worker_costs_no_other_job(toy_project: Path) -> None:
 
 
 def test_ctrl_c_in_a_sweep_leaves_no_run_running(toy_project: Path) -> None:
-    sweep = subprocess.Popen(
-        [sys.executable, "-m", "nexus", "case=toy", "pipeline.sleep_s=0,60", "-m"],
-        cwd=toy_project,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    sweep = _start_sweep(toy_project, "pipeline.sleep_s=0,60")
     sweeps = toy_project / "outputs" / "toy" / "sweeps"
 
     def second_job_running() -> bool:
