@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:  # nexus imports plugins/ as `plugins.<...>` from 
 from plugins.demo.compensator import CompensatorConfig, compensate  # noqa: E402
 from plugins.demo.data_generator import generate_demo_data  # noqa: E402
 from plugins.demo.renderer import render  # noqa: E402
-from plugins.demo.video import create_video  # noqa: E402
+from plugins.demo.video import create_video, manifest_rate  # noqa: E402
 
 LATENCIES = [round(0.05 * i, 2) for i in range(11)]  # 0.0, 0.05, ..., 0.5
 STEP_LOGS = "nexus.step"  # the loggers nexus gives the steps: nexus.step.<name>
@@ -290,6 +290,40 @@ def test_create_video_returns_a_lazy_video(tmp_path: Path) -> None:
     assert video.fps == 12.5
     assert isinstance(video.frames, FrameSequence)
     assert video.frames.paths == frames.paths
+
+
+def test_the_video_plays_at_the_manifest_rate_unless_fps_is_given(tmp_path: Path) -> None:
+    FramesHandler().save([np.zeros((8, 8, 3), np.uint8)] * 4, tmp_path / "frames")
+    frames = FramesHandler().load(tmp_path / "frames")
+    at_60 = pd.DataFrame({"frame_index": range(4), "t": [round(i / 60, 3) for i in range(4)]})
+    inputs = {"rendered_frames": frames, "video_manifest": at_60}
+
+    assert run_plugin(create_video, inputs).output.fps == 60  # 0.017, 0.016, 0.017 s apart
+    assert run_plugin(create_video, inputs, {"fps": 24}).output.fps == 24
+    ntsc = pd.DataFrame({"t": [i * 1001 / 30000 for i in range(300)]})
+    assert manifest_rate(ntsc) == 30000 / 1001
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        (None, "the Video Creator needs a frame rate: there is no video manifest"),
+        (pd.DataFrame({"t": [0.0]}), "the video manifest gives no frame rate"),
+        (pd.DataFrame({"t": [1.0, 0.0]}), "the video manifest gives no frame rate"),
+        (pd.DataFrame({"time": [0.0, 1.0]}), "the video manifest lacks"),
+    ],
+    ids=["no-manifest", "one-frame", "backwards", "no-t-column"],
+)
+def test_a_video_without_a_frame_rate_is_a_clear_error(
+    tmp_path: Path, manifest: pd.DataFrame | None, message: str
+) -> None:
+    FramesHandler().save([np.zeros((8, 8, 3), np.uint8)] * 2, tmp_path / "frames")
+    inputs: dict[str, Any] = {"rendered_frames": FramesHandler().load(tmp_path / "frames")}
+    if manifest is not None:
+        inputs["video_manifest"] = manifest
+
+    with pytest.raises(DataError, match=message):
+        run_plugin(create_video, inputs)
 
 
 # -- the bounds of the demo's parameters ------------------------------------------------------

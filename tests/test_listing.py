@@ -234,7 +234,8 @@ def test_this_repository_in_a_fresh_process(tmp_path: Path) -> None:
         "predicted_states, latent_measurements, video_manifest, ground_truth -> rendered_frames",
         "plugin     Latency Compensator  plugins/demo/compensator.py     "
         "latent_measurements, ground_truth -> predicted_states",
-        "plugin     Video Creator        plugins/demo/video.py           rendered_frames -> video",
+        "plugin     Video Creator        plugins/demo/video.py           "
+        "rendered_frames, video_manifest -> video",
         "handler    csv                  nexus (built in)                .csv",
         "handler    frames               nexus (built in)                (no extension)",
         "handler    json                 nexus (built in)                .json",

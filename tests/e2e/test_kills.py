@@ -54,8 +54,8 @@ def test_sigkill_during_a_large_write_truncates_nothing(toy_project: Path) -> No
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        partial = _wait_for(
-            lambda: next((p for p in outputs.rglob(".*partial*") if p.parent not in seen), None)
+        partial = _wait_for(  # the data being saved (.partial-*), not a run.json being written
+            lambda: next((p for p in outputs.rglob(".partial-*") if p.parent not in seen), None)
         )
         seen.add(partial.parent)
         process.send_signal(signal.SIGKILL)
