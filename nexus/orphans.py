@@ -17,7 +17,7 @@ from omegaconf import DictConfig
 
 from nexus.hub import remove_path
 from nexus.manifest import process_start
-from nexus.rundirs import MANIFEST, read_manifest, write_manifest
+from nexus.rundirs import MANIFEST, read_manifest, run_manifests, write_manifest
 
 __all__ = ["is_orphan", "mark_orphans"]
 
@@ -38,7 +38,7 @@ def is_orphan(manifest: dict[str, Any]) -> bool:
 def mark_orphans(folder: Path, config: DictConfig | None = None) -> list[Path]:
     """Mark the orphaned runs below `folder` interrupted (and KILLED in MLflow); returns them."""
     marked = []
-    for manifest_path in folder.rglob(MANIFEST) if folder.is_dir() else []:
+    for manifest_path in run_manifests(folder):
         if '"running"' not in manifest_path.read_text(encoding="utf-8", errors="replace"):
             continue  # cheap test first: most runs are long finished
         run_dir = manifest_path.parent

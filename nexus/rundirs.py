@@ -15,6 +15,7 @@ __all__ = [
     "earlier_runs",
     "read_manifest",
     "register_resolvers",
+    "run_manifests",
     "update_manifest",
     "user_overrides",
     "write_manifest",
@@ -68,11 +69,18 @@ def read_manifest(run_dir: Path) -> dict[str, Any] | None:
 
 def earlier_runs(case_outputs: Path) -> list[Path]:
     """Run directories of a case (single runs and sweep jobs), newest first."""
-    if not case_outputs.is_dir():
-        return []
-    found = [p.parent for p in case_outputs.glob(f"*/{MANIFEST}")]
-    found += [p.parent for p in case_outputs.glob(f"sweeps/*/*/{MANIFEST}")]
+    found = [p.parent for p in run_manifests(case_outputs)]
     return sorted(found, key=_started, reverse=True)
+
+
+def run_manifests(folder: Path) -> list[Path]:
+    """The `run.json` of each run in a case's outputs (`*/`, `sweeps/*/*/`) or a sweep's (`*/`).
+
+    Only at those depths: a run's own folders (frames) can hold thousands of files.
+    """
+    if not folder.is_dir():
+        return []
+    return [*folder.glob(f"*/{MANIFEST}"), *folder.glob(f"sweeps/*/*/{MANIFEST}")]
 
 
 def _started(run_dir: Path) -> tuple[str, float]:
