@@ -87,7 +87,7 @@ def _will_track(args: list[str]) -> bool:
         if key == "tracking.enabled":
             with contextlib.suppress(yaml.YAMLError):
                 return bool(yaml.safe_load(value))
-    try:
+    try:  # not nexus.config.read_global_config: importing omegaconf would delay the fork
         config = load_yaml(find_project().conf_dir / "config.yaml", "conf/config.yaml")
     except NexusError:
         return False  # main() says what is wrong

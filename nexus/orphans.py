@@ -17,7 +17,7 @@ from omegaconf import DictConfig
 
 from nexus.hub import remove_path
 from nexus.manifest import process_start
-from nexus.rundirs import MANIFEST, read_manifest, run_manifests, write_manifest
+from nexus.rundirs import manifest_partials, read_manifest, run_manifests, write_manifest
 
 __all__ = ["is_orphan", "mark_orphans"]
 
@@ -53,7 +53,7 @@ def mark_orphans(folder: Path, config: DictConfig | None = None) -> list[Path]:
 
 
 def _mark(run_dir: Path, manifest: dict[str, Any]) -> None:
-    partials = [*run_dir.rglob(".partial-*"), *run_dir.glob(f".{MANIFEST}.*.partial")]
+    partials = [*run_dir.rglob(".partial-*"), *manifest_partials(run_dir)]
     for partial in partials:  # what the killed process was writing
         remove_path(partial)
     for step in manifest.get("steps", []):

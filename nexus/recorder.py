@@ -104,12 +104,10 @@ class Recorder:
             store, run_id = found
             store.call(store.client.set_terminated, run_id, status=status)
 
-    def end_all(self, status: str) -> list[str]:
-        """End every run still open (the process that asked for them is gone); their ids."""
-        ended = [run_id for _, run_id in self._runs.values()]
+    def end_all(self, status: str) -> None:
+        """End every run still open (the process that asked for them is gone)."""
         for handle in list(self._runs):
             self.end_run(handle, status)
-        return ended
 
     def end_if_running(self, uri: str, root: str, run_id: str, status: str) -> None:
         """End another process's run, by id, if the store still has it RUNNING."""

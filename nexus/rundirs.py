@@ -13,6 +13,7 @@ from omegaconf import OmegaConf
 __all__ = [
     "claim_unique_dir",
     "earlier_runs",
+    "manifest_partials",
     "read_manifest",
     "register_resolvers",
     "run_manifests",
@@ -22,6 +23,7 @@ __all__ = [
 ]
 
 MANIFEST = "run.json"
+_MANIFEST_PARTIAL = f".{MANIFEST}.{{pid}}.partial"  # where write_manifest writes first
 PARENT_RUN_KEY = "tracking.parent_run_id"  # an override nexus adds to the jobs of a sweep
 _claimed: dict[tuple[str, str], str] = {}
 
@@ -98,9 +100,14 @@ def update_manifest(run_dir: Path, **fields: Any) -> None:
 def write_manifest(run_dir: Path, data: dict[str, Any]) -> None:
     """Write `run.json` through a temporary sibling, so it is never seen half-written."""
     path = run_dir / MANIFEST
-    partial = path.with_name(f".{MANIFEST}.{os.getpid()}.partial")
+    partial = path.with_name(_MANIFEST_PARTIAL.format(pid=os.getpid()))
     partial.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(partial, path)
+
+
+def manifest_partials(run_dir: Path) -> list[Path]:
+    """Temporary `run.json` siblings left by processes killed while writing them."""
+    return list(run_dir.glob(_MANIFEST_PARTIAL.format(pid="*")))
 
 
 def user_overrides(overrides: Iterable[Any]) -> list[str]:
