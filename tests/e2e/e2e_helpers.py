@@ -42,6 +42,18 @@ def nexus(
     return Result(done.returncode, done.stdout, done.stderr)
 
 
+def start_nexus(project: Path, *args: str, output: int = subprocess.PIPE) -> subprocess.Popen[str]:
+    """Start `python -m nexus ARGS` in `project` in the background; its output to `output`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nexus", *args],
+        cwd=project,
+        env=_clean_env(),
+        stdout=output,
+        stderr=output,
+        text=True,
+    )
+
+
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "HYDRA_"))}
     env["PYTHONUNBUFFERED"] = "1"

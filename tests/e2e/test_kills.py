@@ -7,12 +7,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from e2e_helpers import _clean_env, nexus
+from e2e_helpers import nexus, start_nexus
 
 
 def _wait_for(condition, timeout: float = 120, every: float = 0.01):
@@ -25,18 +24,6 @@ def _wait_for(condition, timeout: float = 120, every: float = 0.01):
     raise AssertionError("timed out waiting")
 
 
-def _start_sweep(project: Path, *args: str) -> subprocess.Popen[str]:
-    """`python -m nexus case=toy ARGS -m`, started in the background, its output captured."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "nexus", "case=toy", *args, "-m"],
-        cwd=project,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def _mlflow_status(project: Path, run_id: str) -> str:
     from mlflow.tracking import MlflowClient
 
@@ -47,12 +34,8 @@ def test_sigkill_during_a_large_write_truncates_nothing(toy_project: Path) -> No
     outputs = toy_project / "outputs" / "toy"
     kills, truncated, seen = 0, 0, set()
     for _ in range(3):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nexus", "case=toy", "pipeline.rows=3000000"],
-            cwd=toy_project,
-            env=_clean_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        process = start_nexus(
+            toy_project, "case=toy", "pipeline.rows=3000000", output=subprocess.DEVNULL
         )
         partial = _wait_for(  # the data being saved (.partial-*), not a run.json being written
             lambda: next((p for p in outputs.rglob(".partial-*") if p.parent not in seen), None)
@@ -84,11 +67,13 @@ def test_sigkill_during_a_large_write_truncates_nothing(toy_project: Path) -> No
 
 
 def test_a_killed_joblib_worker_costs_no_other_job(toy_project: Path) -> None:
-    sweep = _start_sweep(
+    sweep = start_nexus(
         toy_project,
+        "case=toy",
         "pipeline.sleep_s=0,0.01,60,0.02",
         "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2",
+        "-m",
     )
     sweeps = toy_project / "outputs" / "toy" / "sweeps"
 
@@ -128,7 +113,7 @@ def test_a_killed_joblib_worker_costs_no_other_job(toy_project: Path) -> None:
 
 
 def test_ctrl_c_in_a_sweep_leaves_no_run_running(toy_project: Path) -> None:
-    sweep = _start_sweep(toy_project, "pipeline.sleep_s=0,60")
+    sweep = start_nexus(toy_project, "case=toy", "pipeline.sleep_s=0,60", "-m")
     sweeps = toy_project / "outputs" / "toy" / "sweeps"
 
     def second_job_running() -> bool:

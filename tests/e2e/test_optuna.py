@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from e2e_helpers import REPO, manifests, nexus
+from e2e_helpers import REPO, Result, manifests, nexus
 from scale_helpers import make_short_demo, sweep_runs
 
 TRUE_LATENCY_S = 0.2
@@ -25,6 +25,19 @@ SEARCH = (
     "hydra.sweeper.sampler.seed=7",  # the same trials on every run of the test
     "-m",
 )
+
+
+def _toy_search(project: Path, trials: int, *args: str) -> Result:
+    """An Optuna search of the toy case over pipeline.factor in [1, 2]."""
+    return nexus(
+        project,
+        "case=toy",
+        "hydra/sweeper=optuna",
+        "pipeline.factor=interval(1,2)",
+        f"hydra.sweeper.n_trials={trials}",
+        *args,
+        "-m",
+    )
 
 
 @pytest.fixture
@@ -65,16 +78,7 @@ def test_the_search_finds_the_true_latency(demo: Path):
 
 
 def test_the_search_direction_follows_the_objective(toy_project: Path):
-    result = nexus(
-        toy_project,
-        "case=toy",
-        "hydra/sweeper=optuna",
-        "pipeline.factor=interval(1,2)",
-        "hydra.sweeper.n_trials=4",
-        "objective.metric=total",
-        "objective.direction=maximize",
-        "-m",
-    )
+    result = _toy_search(toy_project, 4, "objective.metric=total", "objective.direction=maximize")
 
     assert result.code == 0, result.stderr
     assert "Directions: ['maximize']" in result.stdout
@@ -107,15 +111,7 @@ def test_the_search_direction_follows_the_objective(toy_project: Path):
     ],
 )
 def test_a_search_without_a_clear_objective_fails_before_any_job(toy_project, args, message):
-    result = nexus(
-        toy_project,
-        "case=toy",
-        "hydra/sweeper=optuna",
-        "pipeline.factor=interval(1,2)",
-        "hydra.sweeper.n_trials=2",
-        *args,
-        "-m",
-    )
+    result = _toy_search(toy_project, 2, *args)
 
     assert result.code == 1
     assert message in result.stderr
@@ -133,15 +129,7 @@ def test_the_project_names_the_demo_objective():
 
 
 def test_a_search_on_a_metric_no_step_logs_fails_its_trials(toy_project):
-    result = nexus(
-        toy_project,
-        "case=toy",
-        "hydra/sweeper=optuna",
-        "pipeline.factor=interval(1,2)",
-        "hydra.sweeper.n_trials=2",
-        "objective.metric=speed",
-        "-m",
-    )
+    result = _toy_search(toy_project, 2, "objective.metric=speed")
 
     assert result.code == 1
     assert "nexus: 2 of 2 jobs of the sweep failed" in result.stderr

@@ -6,12 +6,11 @@ import json
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from e2e_helpers import _clean_env, manifests, nexus
+from e2e_helpers import manifests, nexus, start_nexus
 
 
 def _run_dirs(project: Path, case: str = "toy") -> list[Path]:
@@ -64,15 +63,8 @@ def test_a_failing_step_prints_one_message_and_logs_the_traceback(toy_project):
 
 
 def test_runs_started_in_the_same_second_get_their_own_directories(toy_project):
-    command = [sys.executable, "-m", "nexus", "case=toy", "tracking.enabled=false"]
     processes = [
-        subprocess.Popen(
-            command,
-            cwd=toy_project,
-            env=_clean_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        start_nexus(toy_project, "case=toy", "tracking.enabled=false", output=subprocess.DEVNULL)
         for _ in range(3)
     ]
     assert [p.wait(timeout=120) for p in processes] == [0, 0, 0]
@@ -111,14 +103,7 @@ def test_only_without_an_earlier_run_names_the_missing_input(toy_project):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_run_is_marked_interrupted_and_killed(toy_project, sig):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nexus", "case=toy", "pipeline.sleep_s=60"],
-        cwd=toy_project,
-        env=_clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_nexus(toy_project, "case=toy", "pipeline.sleep_s=60")
     run_json = None
     deadline = time.monotonic() + 120
     while run_json is None and time.monotonic() < deadline:
