@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from nexus.errors import Abort, NexusError, ProjectError, did_you_mean
 
 if TYPE_CHECKING:
-    from nexus.project import Project
+    from nexus.cases import CaseFile
     from nexus.registry import Registry
 
 __all__ = ["main", "run"]
@@ -169,8 +169,8 @@ def _run_hydra(args: list[str]) -> int:
     modules = read_global_config(project).get("plugin_modules") or []
     registry = discover(project, modules)
     use_session(Session(project, registry))
-    register_configs(project, registry, set(selected))
-    _remember_parameters(project, registry, selected)
+    cases = register_configs(project, registry, set(selected))
+    _remember_parameters(registry, [cases[name] for name in selected if name in cases])
     forget_claims()
     take_problems()  # a failed earlier run in this process may have left some
     GlobalHydra.instance().clear()  # a previous main() in this process leaves it set
@@ -305,12 +305,10 @@ def _unknown_key(key: str) -> str:
 _case_parameters: set[str] = set()  # the parameters of the chosen cases' steps
 
 
-def _remember_parameters(project: Project, registry: Registry, cases: list[str]) -> None:
-    from nexus.cases import load_case
-
+def _remember_parameters(registry: Registry, cases: list[CaseFile]) -> None:
     _case_parameters.clear()
     for case in cases:
-        for step in load_case(project, case).step_names():
+        for step in case.step_names():
             spec = registry.plugins.get(step)
             _case_parameters.update(spec.parameters if spec else ())
 

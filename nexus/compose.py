@@ -25,19 +25,25 @@ __all__ = ["plugin_defaults", "register_configs"]
 log = logging.getLogger("nexus.compose")
 
 
-def register_configs(project: Project, registry: Registry, selected: set[str]) -> None:
+def register_configs(
+    project: Project, registry: Registry, selected: set[str]
+) -> dict[str, CaseFile]:
     """Store the framework node and one `case/<name>` and `plugin_defaults/<name>` per case.
+
+    Returns the cases that could be read, by name.
 
     A case that is not `selected` and cannot be read is stored empty: its problems are
     reported when somebody selects it, not on every run of another case.
     """
     register_resolvers()
+    read: dict[str, CaseFile] = {}
     store = ConfigStore.instance()
     store.store(name="nexus", node=framework_node(project), package="_global_")
     for name in project.case_names():
         try:
             case = load_case(project, name)
             defaults = plugin_defaults(name, case, registry)
+            read[name] = case
         except NexusError:
             if name in selected:
                 raise
@@ -48,6 +54,7 @@ def register_configs(project: Project, registry: Registry, selected: set[str]) -
         store.store(
             group="plugin_defaults", name=name, node={"pipeline": defaults}, package="_global_"
         )
+    return read
 
 
 def framework_node(project: Project) -> dict[str, Any]:
