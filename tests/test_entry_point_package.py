@@ -16,6 +16,8 @@ from venv_helpers import Venv, in_test_environment
 
 from nexus.testing import TempProject, make_project
 
+pytestmark = pytest.mark.e2e  # installs nexus into a fresh venv
+
 PYPROJECT = """
     [build-system]
     requires = ["setuptools>=61"]

@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from venv_helpers import Venv, in_test_environment
+
+pytestmark = pytest.mark.e2e  # installs nexus into a fresh venv
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SECTION = "## Walkthrough: a plugin and a handler, from nothing to a package"

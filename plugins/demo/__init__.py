@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from nexus.errors import DataError
+from nexus import DataError
 
 __all__ = ["require_columns"]
 

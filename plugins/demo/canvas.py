@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nexus.errors import DataError
+from nexus import DataError
 
 from . import require_columns
 

@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from nexus import DataSink, DataSource, Metrics, plugin
-from nexus.errors import DataError
+from nexus import DataError, DataSink, DataSource, Metrics, plugin
 
 from . import require_columns
 

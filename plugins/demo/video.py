@@ -9,9 +9,7 @@ from typing import Annotated
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from nexus import DataSink, DataSource, plugin
-from nexus.errors import DataError
-from nexus.handlers import FrameSequence, Video
+from nexus import DataError, DataSink, DataSource, FrameSequence, Video, plugin
 
 from . import require_columns
 

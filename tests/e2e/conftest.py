@@ -11,6 +11,13 @@ import pytest
 from e2e_helpers import HERE, REPO, MlflowServer
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e/ is end to end: `pytest -m "not e2e"` is the quick loop."""
+    for item in items:
+        if HERE.resolve() in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture
 def toy_project(tmp_path: Path) -> Path:
     """A copy of the two-step toy project (Double, Sum) in a temporary folder."""
