@@ -1,6 +1,6 @@
-"""The README's walkthrough, run block by block in an empty folder, so it cannot go stale.
+"""docs/walkthrough.md, run block by block in an empty folder, so it cannot go stale.
 
-Each fenced block of that section follows a marker comment:
+Each fenced block of that page follows a marker comment:
 `<!-- walkthrough: file PATH -->` writes the block to PATH, `<!-- walkthrough: run -->` runs
 it with bash (in a throwaway venv, where its `pip install` goes), and
 `<!-- walkthrough: output -->` is what the run block before it must print.
@@ -18,8 +18,7 @@ from venv_helpers import Venv, in_test_environment
 
 pytestmark = pytest.mark.e2e  # installs nexus into a fresh venv
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-SECTION = "## Walkthrough: a plugin and a handler, from nothing to a package"
+WALKTHROUGH = Path(__file__).resolve().parents[1] / "docs" / "walkthrough.md"
 MARKED = re.compile(
     r"<!-- walkthrough: (?P<kind>file|run|output)(?: (?P<arg>\S+))? -->\n"
     r"```(?P<lang>\w*)\n(?P<text>.*?)\n```",
@@ -35,13 +34,10 @@ class Block:
 
 
 def walkthrough() -> list[Block]:
-    """The marked blocks of the README's walkthrough, in order."""
-    readme = README.read_text(encoding="utf-8")
-    start = readme.index(SECTION)
-    end = readme.find("\n## ", start + len(SECTION))
-    section = readme[start : end if end != -1 else None]
-    blocks = [Block(m["kind"], m["arg"], m["text"] + "\n") for m in MARKED.finditer(section)]
-    fences = section.count("\n```") // 2
+    """The marked blocks of the walkthrough, in order."""
+    page = WALKTHROUGH.read_text(encoding="utf-8")
+    blocks = [Block(m["kind"], m["arg"], m["text"] + "\n") for m in MARKED.finditer(page)]
+    fences = page.count("\n```") // 2
     assert len(blocks) == fences, "every code block of the walkthrough needs a marker comment"
     return blocks
 
@@ -71,7 +67,7 @@ def test_the_walkthrough_runs(tmp_path: Path) -> None:
             assert done.returncode == 0, f"{block.text}\n{done.stdout}\n{done.stderr}"
             printed.append(done.stdout)
         else:
-            assert printed[-1] == block.text, f"the README shows:\n{block.text}"
+            assert printed[-1] == block.text, f"the walkthrough shows:\n{block.text}"
 
     runs = sorted(
         (

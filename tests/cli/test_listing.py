@@ -211,7 +211,7 @@ def test_outside_a_project(
 
 
 def test_this_repository_in_a_fresh_process(tmp_path: Path) -> None:
-    # The project files of this repository, without outputs: the lines the README quotes.
+    # The project files of this repository, without outputs: the lines docs/cases.md quotes.
     for folder in ("conf", "plugins"):
         shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__py*"))
     (tmp_path / "cases/demo").mkdir(parents=True)
@@ -227,8 +227,8 @@ def test_this_repository_in_a_fresh_process(tmp_path: Path) -> None:
     )
 
     assert (done.returncode, done.stderr) == (0, "")
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert "```text\n" + done.stdout + "```\n" in readme, "README.md quotes this output"
+    page = (REPO / "docs/cases.md").read_text(encoding="utf-8")
+    assert "```text\n" + done.stdout + "```\n" in page, "docs/cases.md quotes this output"
     assert done.stdout.splitlines() == [
         "plugin     Frame Renderer       plugins/demo/renderer.py        "
         "predicted_states, latent_measurements, video_manifest, ground_truth -> rendered_frames",

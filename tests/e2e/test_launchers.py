@@ -116,11 +116,11 @@ SLURM_SETTINGS = (
 )
 
 
-def test_the_readme_slurm_settings_configure_the_submitit_launcher(short_demo):
-    """No SLURM here: the settings the README tells users to change must compose and land."""
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+def test_the_documented_slurm_settings_configure_the_submitit_launcher(short_demo):
+    """No SLURM here: the settings the docs tell users to change must compose and land."""
+    page = (Path(__file__).parents[2] / "docs/sweeps.md").read_text()
     for setting in SLURM_SETTINGS:
-        assert setting in readme, setting
+        assert setting in page, setting
 
     result = nexus(
         short_demo,
