@@ -8,6 +8,7 @@ from nexus.context import Metrics, RunContext
 from nexus.errors import NexusError
 from nexus.hub import DataHub
 from nexus.markers import DataSink, DataSource
+from nexus.progress import Progress
 from nexus.registry import generator, handler, plugin
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "DataSource",
     "Metrics",
     "NexusError",
+    "Progress",
     "RunContext",
     "__version__",
     "generator",
