@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from nexus import DataSink, DataSource, plugin
+from nexus import DataSink, DataSource, Progress, plugin
 from nexus.errors import DataError
 from nexus.handlers import FrameSequence
-from nexus.progress import Progress
 
 from . import require_columns
 from .canvas import Scene, Track, camera_path

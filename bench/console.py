@@ -1,0 +1,103 @@
+"""The console's cost: what importing nexus, a step's live line and a sweep's table take.
+
+    python bench/console.py BEFORE_TREE [--repeat N]
+
+Each figure is taken in a new interpreter, alternately from BEFORE_TREE (a checkout, e.g.
+`mkdir /tmp/before && git archive df59dcc | tar -x -C /tmp/before`) and from this one, with
+`python -X importtime` for the imports; medians of N. Hydra, pandas and pydantic are imported
+first where a job would have them already, so only what the console adds is counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from common import PROJECT, machine
+
+JOB = "import hydra.core.hydra_config, omegaconf, pandas, pydantic, numpy, nexus, nexus.runner\n"
+LIVE_LINE = """
+import io, logging, time
+from nexus.progress import Progress
+class Terminal(io.StringIO):
+    def isatty(self): return True
+started = time.perf_counter()
+list(Progress("step", logging.getLogger("x"), Terminal(), live=True).track(range(300)))
+print("WALL", time.perf_counter() - started)
+"""
+TABLE = """
+import time
+from pathlib import Path
+from nexus.sweeps import SweepJob
+started = time.perf_counter()
+jobs = [SweepJob(i, Path(str(i)), "completed", {"pipeline.x": str(i)}, {"rmse": 0.5}, "")
+        for i in range(8)]
+try:
+    from nexus.sweep_console import print_table
+    print_table(jobs, Path("."), ["pipeline.x"], ["rmse"])
+except ImportError:  # before: the table was drawn by hand
+    from nexus.sweeps import format_table
+    print(format_table(jobs, Path(".")))
+print("WALL", time.perf_counter() - started)
+"""
+CASES = {
+    "import nexus (what every command loads)": ("import nexus\n", "nexus"),
+    "a step's live line on a terminal, 300 items": (JOB + LIVE_LINE, "rich"),
+    "a sweep's table, 8 jobs": (JOB + "import nexus.sweeps\n" + TABLE, "rich"),
+}
+_LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$")
+
+
+def measure(tree: Path, code: str, prefix: str) -> tuple[float, float]:
+    """(ms importing top-level modules named `prefix*`, ms of the timed part or 0)."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tree,
+        check=True,
+    )
+    imports = 0
+    for line in done.stderr.splitlines():
+        match = _LINE.match(line)
+        if match and match.group(2).split(".")[0] == prefix:  # top level: no indentation
+            imports += int(match.group(1))
+    wall = re.search(r"^WALL (\S+)$", done.stdout, re.MULTILINE)
+    return imports / 1000, float(wall.group(1)) * 1000 if wall else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("--repeat", type=int, default=9)
+    options = parser.parse_args()
+    print(machine())
+    trees = {"before": options.before.resolve(), "now": PROJECT}
+    print(f"\n{'':44s} {'tree':7s} imports ms   timed part ms   (median, min-max)")
+    for name, (code, prefix) in CASES.items():
+        for tree in trees.values():
+            measure(tree, code, prefix)  # warm-up: .pyc files, page cache
+        samples: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
+        for _ in range(options.repeat):  # interleaved: load from elsewhere hits both alike
+            for label, tree in trees.items():
+                samples[label].append(measure(tree, code, prefix))
+        for label, values in samples.items():
+            imports = [v[0] for v in values]
+            timed = [v[1] for v in values]
+            print(f"{name:44s} {label:7s} {_spread(imports):20s} {_spread(timed)}")
+            name = ""
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):6.1f} ({min(values):.1f}-{max(values):.1f})"
+
+
+if __name__ == "__main__":
+    main()
