@@ -32,7 +32,7 @@ T = TypeVar("T")
 MILESTONES = 10  # lines in nexus.log per tracked loop: one at every tenth of the total
 UNKNOWN_TOTAL_EVERY_S = 10.0  # nexus.log lines for a loop of unknown length: one this often
 CONSOLE_EVERY_S = 30.0  # off a terminal, a long loop shows it is alive this often
-LIVE_INTERVAL_S = 0.1  # at most this often the live line's text is recomputed
+LIVE_INTERVAL_S = 0.1  # at most this often the live line is redrawn
 
 
 class Progress:
@@ -103,12 +103,13 @@ class Progress:
 
         console = Console(file=self.stream, force_terminal=True)
         bar = Bar(
-            TextColumn("{task.fields[label]}"),
+            TextColumn("{task.fields[label]}", markup=False),  # a step's name is plain text
             BarColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             console=console,
             transient=True,
             get_time=self.clock,
+            auto_refresh=False,  # no drawing thread: steps fork workers inside the loop
         )
         task = bar.add_task(meter.status(meter.started), total=meter.total, label=meter.label)
         updated = -LIVE_INTERVAL_S
@@ -116,7 +117,7 @@ class Progress:
         def redraw(now: float) -> None:
             nonlocal updated
             if now - updated >= LIVE_INTERVAL_S or meter.count == meter.total:
-                bar.update(task, completed=meter.count, description=meter.status(now))
+                bar.update(task, completed=meter.count, description=meter.status(now), refresh=True)
                 updated = now
 
         with bar, _logs_above(console):

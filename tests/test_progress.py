@@ -97,8 +97,17 @@ def test_a_terminal_keeps_the_console_to_the_live_line_and_a_summary(records):
     assert "Renderer" in shown
     assert "20/20 frames (100%), 20.0 frames/s" in shown
     assert shown.endswith("\x1b[2K")  # erased at the end: the summary follows as a log line
+    assert shown.count(" frames (") <= 12  # at most ten redraws a second, and the last
     assert [r.levelno for r in records] == [logging.DEBUG] * 10 + [logging.INFO]
     assert records[-1].getMessage() == "Renderer: 20 frames in 1.0s (20.0 frames/s)"
+
+
+def test_a_label_is_shown_as_written(records):
+    terminal = Terminal()
+
+    list(Progress("[red]Step[/]", logging.getLogger(LOGGER), terminal).track(range(3)))
+
+    assert "[red]Step[/]" in terminal.getvalue()
 
 
 def test_a_failure_erases_the_line_and_logs_no_summary(records):
