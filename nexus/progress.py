@@ -104,11 +104,12 @@ class Progress:
         console = Console(file=self.stream, force_terminal=True)
         bar = Bar(
             TextColumn("{task.fields[label]}", markup=False),  # a step's name is plain text
-            BarColumn(),
+            BarColumn(bar_width=None),  # what the text leaves: the text first
             TextColumn("{task.description}", markup=False),
             console=console,
             transient=True,
             get_time=self.clock,
+            expand=True,
             auto_refresh=False,  # no drawing thread: steps fork workers inside the loop
         )
         task = bar.add_task(meter.status(meter.started), total=meter.total, label=meter.label)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import re
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 from e2e_helpers import _clean_env
@@ -15,17 +18,21 @@ COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # SGR: colours and text styles
 _CONTROL = re.compile(r"\x1b\[(\??)([0-9;]*)([A-Za-z])|\r|\n")
 
 
-def in_terminal(project: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+def in_terminal(
+    project: Path, *args: str, env: dict[str, str] | None = None, columns: int = 120
+) -> tuple[int, str]:
     """Run `python -m nexus ARGS` with a pseudo-terminal as its stdin, stdout and stderr."""
     leader, follower = pty.openpty()
-    quiet = {k: v for k, v in _clean_env().items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    unwanted = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")
+    quiet = {k: v for k, v in _clean_env().items() if k not in unwanted}
     process = subprocess.Popen(
         [sys.executable, "-m", "nexus", *args],
         cwd=project,
         stdin=follower,
         stdout=follower,
         stderr=follower,
-        env={**quiet, "TERM": "xterm", "COLUMNS": "120", **(env or {})},
+        env={**quiet, "TERM": "xterm", **(env or {})},
     )
     os.close(follower)
     chunks = []
@@ -41,19 +48,27 @@ def in_terminal(project: Path, *args: str, env: dict[str, str] | None = None) ->
     return process.wait(timeout=120), b"".join(chunks).decode()
 
 
-def screen(output: str) -> list[str]:
-    """The lines a terminal shows once `output` is written: redraws and erasures applied.
+def screen(output: str, columns: int = 120) -> list[str]:
+    """The lines a terminal `columns` wide shows once `output` is written.
 
-    Knows what nexus and rich send: carriage return, new line, erase line (`ESC[K`,
-    `ESC[2K`) and cursor up (`ESC[nA`); colours and cursor visibility change no text.
+    Knows what nexus and rich send: text (wrapped at the right edge), carriage return, new
+    line, erase line (`ESC[K`, `ESC[2K`) and cursor up (`ESC[nA`); colours and cursor
+    visibility change no text.
     """
     lines, row, col = [""], 0, 0
     position = 0
-    for match in _CONTROL.finditer(output):
-        text = output[position : match.start()]
-        line = lines[row].ljust(col)
-        lines[row] = line[:col] + text + line[col + len(text) :]
-        col += len(text)
+    for match in [*_CONTROL.finditer(output), None]:
+        text = output[position : match.start() if match else len(output)]
+        while text:
+            if col == columns:  # the terminal wraps onto the next line
+                row, col = row + 1, 0
+                lines.extend([""] * (row + 1 - len(lines)))
+            part, text = text[: columns - col], text[columns - col :]
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + part + line[col + len(part) :]
+            col += len(part)
+        if match is None:
+            break
         position = match.end()
         token, private, number, command = match.group(0), *match.groups()
         if token == "\r":
@@ -65,6 +80,4 @@ def screen(output: str) -> list[str]:
             lines[row] = lines[row][:col] if number in ("", "0") else ""
         elif command == "A":
             row = max(0, row - int(number or 1))
-    line = lines[row].ljust(col)
-    lines[row] = line[:col] + output[position:] + line[col + len(output) - position :]
     return [line.rstrip() for line in lines]

@@ -60,6 +60,16 @@ def test_a_terminal_shows_a_live_bar_and_leaves_the_summary(project):
     assert re.search(r"DEBUG .*Frame Maker: 20/40 frames \(50%\)", _log(project))
 
 
+def test_a_narrow_terminal_still_gets_one_line_not_a_stack_of_wrapped_ones(project):
+    code, output = in_terminal(project, *QUIET, "pipeline.delay_s=0.01", columns=40)
+
+    assert code == 0, output
+    shown = [line for line in screen(output, columns=40) if line]
+    assert shown[:2] == ["[1/1] Frame Maker", shown[1]]
+    assert shown[1].startswith("Frame Maker: 40 frames in")  # then the summary, wrapped
+    assert not [line for line in shown if re.search(r"\d+/40 frames|left$", line)]
+
+
 def test_log_lines_during_a_live_bar_appear_above_it(project):
     code, output = in_terminal(project, *QUIET, "pipeline.delay_s=0.01", "pipeline.warn_at=20")
 
