@@ -1,7 +1,7 @@
 """The progress service a step asks for, with a clock the test turns.
 
 What a person sees of it on a real terminal and in a pipe is tested end to end, in
-tests/e2e/test_progress.py.
+tests/e2e/test_progress_cli.py.
 """
 
 from __future__ import annotations
