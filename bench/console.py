@@ -26,15 +26,15 @@ import io, logging, time
 from nexus.progress import Progress
 class Terminal(io.StringIO):
     def isatty(self): return True
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 list(Progress("step", logging.getLogger("x"), Terminal(), live=True).track(range(300)))
-print("WALL", time.perf_counter() - started)
+print("WALL", time.perf_counter() - started, time.process_time() - cpu)
 """
 TABLE = """
 import time
 from pathlib import Path
 from nexus.sweeps import SweepJob
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 jobs = [SweepJob(i, Path(str(i)), "completed", {"pipeline.x": str(i)}, {"rmse": 0.5}, "")
         for i in range(8)]
 try:
@@ -43,18 +43,22 @@ try:
 except ImportError:  # before: the table was drawn by hand
     from nexus.sweeps import format_table
     print(format_table(jobs, Path(".")))
-print("WALL", time.perf_counter() - started)
+print("WALL", time.perf_counter() - started, time.process_time() - cpu)
 """
 CASES = {
-    "import nexus (what every command loads)": ("import nexus\n", "nexus"),
+    "import nexus (what every command loads)": (
+        "import time\nstarted, cpu = time.perf_counter(), time.process_time()\nimport nexus\n"
+        "print('WALL', time.perf_counter() - started, time.process_time() - cpu)\n",
+        "nexus",
+    ),
     "a step's live line on a terminal, 300 items": (JOB + LIVE_LINE, "rich"),
     "a sweep's table, 8 jobs": (JOB + "import nexus.sweeps\n" + TABLE, "rich"),
 }
 _LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$")
 
 
-def measure(tree: Path, code: str, prefix: str) -> tuple[float, float]:
-    """(ms importing top-level modules named `prefix*`, ms of the timed part or 0)."""
+def measure(tree: Path, code: str, prefix: str) -> tuple[float, float, float]:
+    """ms importing top-level modules named `prefix*`; wall and CPU ms of the timed part."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
@@ -69,8 +73,8 @@ def measure(tree: Path, code: str, prefix: str) -> tuple[float, float]:
         match = _LINE.match(line)
         if match and match.group(2).split(".")[0] == prefix:  # top level: no indentation
             imports += int(match.group(1))
-    wall = re.search(r"^WALL (\S+)$", done.stdout, re.MULTILINE)
-    return imports / 1000, float(wall.group(1)) * 1000 if wall else 0.0
+    wall, cpu = re.search(r"^WALL (\S+) (\S+)$", done.stdout, re.MULTILINE).groups()
+    return imports / 1000, float(wall) * 1000, float(cpu) * 1000
 
 
 def main() -> None:
@@ -80,18 +84,18 @@ def main() -> None:
     options = parser.parse_args()
     print(machine())
     trees = {"before": options.before.resolve(), "now": PROJECT}
-    print(f"\n{'':44s} {'tree':7s} imports ms   timed part ms   (median, min-max)")
+    print(f"\n{'ms, median (min-max)':44s} {'tree':7s} {'imports':20s} {'wall':20s} CPU")
     for name, (code, prefix) in CASES.items():
         for tree in trees.values():
             measure(tree, code, prefix)  # warm-up: .pyc files, page cache
-        samples: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
+        samples: dict[str, list[tuple[float, float, float]]] = {label: [] for label in trees}
         for _ in range(options.repeat):  # interleaved: load from elsewhere hits both alike
             for label, tree in trees.items():
                 samples[label].append(measure(tree, code, prefix))
         for label, values in samples.items():
-            imports = [v[0] for v in values]
-            timed = [v[1] for v in values]
-            print(f"{name:44s} {label:7s} {_spread(imports):20s} {_spread(timed)}")
+            imports, wall, cpu = ([v[i] for v in values] for i in range(3))
+            figures = " ".join(f"{_spread(v):20s}" for v in (imports, wall, cpu))
+            print(f"{name:44s} {label:7s} {figures}".rstrip())
             name = ""
 
 
