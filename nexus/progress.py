@@ -73,9 +73,9 @@ class Progress:
         return self._tracked(iter(items), total, unit)
 
     def _tracked(self, items: Iterator[T], total: int | None, unit: str) -> Iterator[T]:
-        meter = _Meter(self.label, unit, total, self.clock())
-        shown = meter.started  # when the console last got a line
+        meter = _Meter(self.label, unit, total)
         with self._live_line(meter) if self.live else contextlib.nullcontext() as redraw:
+            shown = meter.start(self.clock())  # after rich's imports: not the loop's time
             try:
                 for item in items:
                     yield item
@@ -112,7 +112,7 @@ class Progress:
             expand=True,
             auto_refresh=False,  # no drawing thread: steps fork workers inside the loop
         )
-        task = bar.add_task(meter.status(meter.started), total=meter.total, label=meter.label)
+        task = bar.add_task(meter.status(0.0), total=meter.total, label=meter.label)
         updated = -LIVE_INTERVAL_S
 
         def redraw(now: float) -> None:
@@ -151,12 +151,17 @@ class _Meter:
     starting worker processes) says nothing about how fast the rest will come.
     """
 
-    def __init__(self, label: str, unit: str, total: int | None, started: float) -> None:
-        self.label, self.unit, self.total, self.started = label, unit, total, started
+    def __init__(self, label: str, unit: str, total: int | None) -> None:
+        self.label, self.unit, self.total = label, unit, total
         self.count = 0
         self.first_at: float | None = None
         self.next_milestone = 1
-        self.last_timed = started
+        self.started = self.last_timed = 0.0
+
+    def start(self, now: float) -> float:
+        """The loop starts at `now` (returned)."""
+        self.started = self.last_timed = now
+        return now
 
     def add(self, now: float) -> None:
         """One more item, done at `now`."""
