@@ -20,10 +20,10 @@ from pathlib import Path
 
 from common import PROJECT, machine
 
-JOB = "import hydra.core.hydra_config, omegaconf, pandas, pydantic, numpy, nexus, nexus.runner\n"
+JOB = "import hydra.core.hydra_config, omegaconf, pandas, pydantic, numpy, nexus, nexus.run.runner\n"
 LIVE_LINE = """
 import io, logging, time
-from nexus.progress import Progress
+from nexus.core.progress import Progress
 class Terminal(io.StringIO):
     def isatty(self): return True
 started, cpu = time.perf_counter(), time.process_time()
@@ -33,7 +33,7 @@ print("WALL", time.perf_counter() - started, time.process_time() - cpu)
 TABLE = """
 import time
 from pathlib import Path
-from nexus.sweeps import SweepJob
+from nexus.app.sweeps import SweepJob
 started, cpu = time.perf_counter(), time.process_time()
 jobs = [SweepJob(i, Path(str(i)), "completed", {"pipeline.x": str(i)}, {"rmse": 0.5}, "")
         for i in range(8)]
@@ -41,7 +41,7 @@ try:
     from nexus.sweep_console import print_table
     print_table(jobs, Path("."), ["pipeline.x"], ["rmse"])
 except ImportError:  # before: the table was drawn by hand
-    from nexus.sweeps import format_table
+    from nexus.app.sweeps import format_table
     print(format_table(jobs, Path(".")))
 print("WALL", time.perf_counter() - started, time.process_time() - cpu)
 """
@@ -52,7 +52,7 @@ CASES = {
         "nexus",
     ),
     "a step's live line on a terminal, 300 items": (JOB + LIVE_LINE, "rich"),
-    "a sweep's table, 8 jobs": (JOB + "import nexus.sweeps\n" + TABLE, "rich"),
+    "a sweep's table, 8 jobs": (JOB + "import nexus.app.sweeps\n" + TABLE, "rich"),
 }
 _LINE = re.compile(r"import time:\s+\d+ \|\s+(\d+) \| (\S.*)$")
 

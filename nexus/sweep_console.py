@@ -14,15 +14,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from nexus.progress import format_seconds
-from nexus.rundirs import MANIFEST, read_manifest
+from nexus.core.progress import format_seconds
+from nexus.run.rundirs import MANIFEST, read_manifest
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from nexus.sweeps import SweepJob
+    from nexus.app.sweeps import SweepJob
 
 __all__ = ["SweepProgress", "print_table", "quiet_optuna"]
 

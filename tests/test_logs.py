@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from nexus.logs import ConsoleFormatter
+from nexus.app.logs import ConsoleFormatter
 
 
 def _record(message: str, level: int = logging.INFO) -> logging.LogRecord:

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from nexus.progress import Progress, format_seconds
+from nexus.core.progress import Progress, format_seconds
 
 LOGGER = "test.progress"
 
@@ -165,7 +165,7 @@ def test_the_step_level_service_needs_neither_hydra_nor_rich_nor_mlflow():
     """A plugin's progress: importing it (and using it off a terminal) pulls in no framework."""
     code = (
         "import io, logging, sys\n"
-        "from nexus.progress import Progress\n"
+        "from nexus.core.progress import Progress\n"
         "list(Progress('x', logging.getLogger('x'), io.StringIO()).track(range(3)))\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'hydra', 'omegaconf', "
         "'mlflow', 'rich'}))\n"

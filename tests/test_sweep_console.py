@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from nexus.app.sweeps import SweepJob
 from nexus.sweep_console import SweepProgress, print_table
-from nexus.sweeps import SweepJob
 
 
 class Clock:
