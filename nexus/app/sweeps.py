@@ -18,14 +18,15 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from nexus.app.launchers import prepare_launcher
-from nexus.app.objective import Best, best_of, planned_jobs, prepare_search
-from nexus.core.progress import SweepProgress
+from nexus.app.objective import Best, best_of, is_search, planned_jobs, prepare_search
+from nexus.app.sweep_console import SweepProgress, print_table, quiet_optuna
 from nexus.errors import Abort, NexusError
 from nexus.run.rundirs import MANIFEST, read_manifest
 
 __all__ = ["SweepCallback", "SweepJob", "finish_active_sweep", "finish_sweep", "sweep_jobs"]
 
 log = logging.getLogger("nexus.app.sweeps")
+MAX_TABLE_METRICS = 4  # more go to summary.csv only: the table must stay readable
 _active: DictConfig | None = None
 _watcher: SweepProgress | None = None
 
@@ -56,6 +57,8 @@ class SweepCallback(Callback):
         except NexusError as exc:
             raise Abort(exc) from exc
         prepare_launcher(config)  # the sweeper makes the launcher from this config next
+        if is_search(config):
+            quiet_optuna()
         _active = config
         if not OmegaConf.is_missing(config, "case"):
             sweep_dir = Path(config.hydra.sweep.dir)
@@ -90,7 +93,7 @@ def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob
     if jobs:
         write_summary_csv(sweep_dir / "summary.csv", jobs, swept)
         plot_summary(sweep_dir / "summary.png", jobs, swept)
-    print(format_table(jobs, sweep_dir), flush=True)
+    print_table(jobs, sweep_dir, swept, table_metrics(config, jobs))
     best = best_of(config, sweep_dir, [(j.overrides, j.metrics) for j in jobs if j.ok])
     if best is not None:
         print(best.line(), flush=True)
@@ -171,22 +174,13 @@ def plot_summary(path: Path, jobs: list[SweepJob], swept: list[str]) -> None:
     figure.savefig(path, dpi=100)
 
 
-def format_table(jobs: list[SweepJob], sweep_dir: Path) -> str:
-    """The console table of a sweep's jobs: overrides, status, error, log path."""
-    failed = sum(not j.ok for j in jobs)
-    head = f"sweep {sweep_dir}: {len(jobs)} jobs, {len(jobs) - failed} completed, {failed} failed"
-    rows = [("#", "overrides", "status", "error / log")]
-    for job in jobs:
-        overrides = " ".join(
-            f"{k}={v}"
-            for k, v in job.overrides.items()
-            if k not in ("case", "tracking.uri") and not k.startswith("tracking.parent")
-        )
-        note = f"{job.error} (log: {job.run_dir / 'nexus.log'})" if not job.ok else ""
-        rows.append((str(job.num), overrides or "-", job.status, note))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
-    return "\n".join([head, *("  " + line.rstrip() for line in lines)])
+def table_metrics(config: DictConfig, jobs: list[SweepJob]) -> list[str]:
+    """The objective's metric when one is set, else what the jobs logged (not step timings)."""
+    objective = (config.get("objective") or {}).get("metric")
+    if objective:
+        return [str(objective)]
+    logged = sorted({m for j in jobs for m in j.metrics if not m.startswith("seconds.")})
+    return logged[:MAX_TABLE_METRICS]
 
 
 def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best | None) -> None:

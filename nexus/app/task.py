@@ -230,4 +230,13 @@ def _context(cfg: DictConfig, session: Session, run_dir: Path) -> RunContext:
         project_root=session.project.root,
         run_id=run_id,
         case=str(cfg.case.name),
+        sweep_job=_sweep_job(),
     )
+
+
+def _sweep_job() -> int | None:
+    """This job's number when it is one of a sweep's, else None."""
+    from hydra.types import RunMode
+
+    hydra = HydraConfig.get()
+    return int(hydra.job.num) if hydra.mode == RunMode.MULTIRUN else None

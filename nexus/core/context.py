@@ -20,6 +20,7 @@ class RunContext:
         run_id: the run directory's name, unique within the case.
         case: the case name.
         step: the name of the step being run.
+        sweep_job: the job's number in its sweep (`-m`); None for a single run.
     """
 
     run_dir: Path
@@ -28,6 +29,7 @@ class RunContext:
     run_id: str
     case: str
     step: str = ""
+    sweep_job: int | None = None
 
 
 @dataclass

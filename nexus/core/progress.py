@@ -1,13 +1,15 @@
-"""Progress of long work: a step's items (count, rate, time left) and a sweep's jobs done.
+"""Progress of a step's long loop: count, rate and time left.
 
 A plugin asks for `progress` (by name, or by the type `Progress`) and wraps its loop:
 
     return progress.track(frames, total=len(times), unit="frames")
 
-On a terminal, a single run shows one line updated in place; anywhere else (a log file, CI,
-a sweep's parallel jobs) it writes a plain line at every tenth of the work. `nexus.log` gets
-those plain lines either way. Nothing here runs unless a step runs, so `--cfg`, `--help` and
-error messages never carry progress.
+On a terminal, one line with a bar is redrawn in place (drawn by rich), and log lines appear
+above it. Anywhere else (a log file, CI, a sweep's jobs) the console gets one line when the
+loop ends, and one every half minute of a long loop. `nexus.log` gets a line at every tenth
+of the work either way. Nothing here runs unless a step runs, so `--cfg`, `--help` and error
+messages never carry progress; nothing here knows about Hydra or sweeps: whoever makes the
+service names the job in its label and turns the live line off where jobs run side by side.
 """
 
 from __future__ import annotations
@@ -16,20 +18,21 @@ import contextlib
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
-__all__ = ["Progress", "SweepProgress", "format_seconds"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["Progress", "format_seconds"]
 
 T = TypeVar("T")
 
-MILESTONES = 10  # plain lines per tracked loop: one at every tenth of the total
+MILESTONES = 10  # lines in nexus.log per tracked loop: one at every tenth of the total
+UNKNOWN_TOTAL_EVERY_S = 10.0  # nexus.log lines for a loop of unknown length: one this often
+CONSOLE_EVERY_S = 30.0  # off a terminal, a long loop shows it is alive this often
 LIVE_INTERVAL_S = 0.1  # at most this often the live line is redrawn
-UNKNOWN_TOTAL_EVERY_S = 10.0  # plain lines for a loop of unknown length: one this often
-_CLEAR = "\r\x1b[K"
 
 
 class Progress:
@@ -37,10 +40,9 @@ class Progress:
 
     Args:
         label: what is working, e.g. the step's name; starts every line.
-        logger: where plain lines go (the console and `nexus.log`).
+        logger: where the lines go (the console and `nexus.log`).
         stream: the terminal for the live line; default `sys.stdout`.
-        live: force the live line on or off; default: on when `stream` is a terminal and
-            this job is not one of a sweep's (parallel jobs would overwrite each other).
+        live: force the live line on or off; default: on when `stream` is a terminal.
         clock: seconds, monotonic; tests pass their own.
     """
 
@@ -52,11 +54,10 @@ class Progress:
         live: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        job = _sweep_job()
-        self.label = label if job is None else f"#{job} {label}"  # parallel jobs interleave
+        self.label = label
         self.logger = logger
         self.stream = stream if stream is not None else sys.stdout
-        self.live = _live_possible(self.stream) if live is None else live
+        self.live = _is_terminal(self.stream) if live is None else live
         self.clock = clock
 
     def track(
@@ -72,62 +73,75 @@ class Progress:
         return self._tracked(iter(items), total, unit)
 
     def _tracked(self, items: Iterator[T], total: int | None, unit: str) -> Iterator[T]:
-        meter = _Meter(self.label, unit, total, self.clock())
-        with _LogLinesClear(self) if self.live else contextlib.nullcontext():
+        meter = _Meter(self.label, unit, total)
+        with self._live_line(meter) if self.live else contextlib.nullcontext() as redraw:
+            shown = meter.start(self.clock())  # after rich's imports: not the loop's time
             try:
-                yield from self._counted(items, meter)
+                for item in items:
+                    yield item
+                    now = self.clock()
+                    meter.add(now)
+                    if meter.at_milestone(now):
+                        loud = not self.live and now - shown >= CONSOLE_EVERY_S
+                        shown = now if loud else shown
+                        self.logger.log(logging.INFO if loud else logging.DEBUG, meter.line(now))
+                    if redraw is not None:
+                        redraw(now)
             finally:
-                self._clear()  # an error message must not land after a half-drawn line
                 close = getattr(items, "close", None)
                 if close is not None:  # a generator's own clean-up runs now, as if unwrapped
                     close()
-        if self.live or not meter.reported_end:
-            self.logger.info(meter.summary(self.clock()))
+        # After the live line is gone: the summary stays, the line does not.
+        self.logger.info(meter.summary(self.clock()))
 
-    def _counted(self, items: Iterator[T], meter: _Meter) -> Iterator[T]:
-        drawn = -LIVE_INTERVAL_S
-        for item in items:
-            yield item
-            now = self.clock()
-            meter.add(now)
-            if meter.at_milestone(now):
-                self.logger.log(logging.DEBUG if self.live else logging.INFO, meter.line(now))
-            if self.live and (now - drawn >= LIVE_INTERVAL_S or meter.count == meter.total):
-                self._draw(meter.line(now))
-                drawn = now
+    @contextlib.contextmanager
+    def _live_line(self, meter: _Meter) -> Iterator[Callable[[float], None]]:
+        """A bar redrawn in place while the loop runs, erased when it ends (even by an error)."""
+        from rich.console import Console
+        from rich.progress import BarColumn, TextColumn
+        from rich.progress import Progress as Bar
 
-    def _draw(self, line: str) -> None:
-        self.stream.write(_CLEAR + line)
-        self.stream.flush()
+        console = Console(file=self.stream, force_terminal=True)
+        bar = Bar(
+            TextColumn("{task.fields[label]}", markup=False),  # a step's name is plain text
+            BarColumn(bar_width=None),  # what the text leaves: the text first
+            TextColumn("{task.description}", markup=False),
+            console=console,
+            transient=True,
+            get_time=self.clock,
+            expand=True,
+            auto_refresh=False,  # no drawing thread: steps fork workers inside the loop
+        )
+        task = bar.add_task(meter.status(0.0), total=meter.total, label=meter.label)
+        updated = -LIVE_INTERVAL_S
 
-    def _clear(self) -> None:
-        if self.live:
-            self.stream.write(_CLEAR)
-            self.stream.flush()
+        def redraw(now: float) -> None:
+            nonlocal updated
+            if now - updated >= LIVE_INTERVAL_S or meter.count == meter.total:
+                bar.update(task, completed=meter.count, description=meter.status(now), refresh=True)
+                updated = now
+
+        with bar, _logs_above(console):
+            yield redraw
 
 
-class _LogLinesClear(logging.Filter):
-    """While a live line is shown, a log line for the same terminal first erases it."""
+@contextlib.contextmanager
+def _logs_above(console: Console) -> Iterator[None]:
+    """While a live line is shown, log lines for its terminal are printed above it."""
+    from rich.file_proxy import FileProxy
 
-    def __init__(self, progress: Progress) -> None:
-        super().__init__()
-        self.progress = progress
-        self.handlers = [
-            h for h in logging.getLogger().handlers if getattr(h, "stream", None) is progress.stream
-        ]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        self.progress._clear()  # the next update draws the line again, below the log line
-        return True
-
-    def __enter__(self) -> _LogLinesClear:
-        for handler in self.handlers:
-            handler.addFilter(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for handler in self.handlers:
-            handler.removeFilter(self)
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and h.stream is console.file
+    ]
+    for handler in handlers:
+        handler.setStream(FileProxy(console, console.file))
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.setStream(console.file)
 
 
 class _Meter:
@@ -137,13 +151,17 @@ class _Meter:
     starting worker processes) says nothing about how fast the rest will come.
     """
 
-    def __init__(self, label: str, unit: str, total: int | None, started: float) -> None:
-        self.label, self.unit, self.total, self.started = label, unit, total, started
+    def __init__(self, label: str, unit: str, total: int | None) -> None:
+        self.label, self.unit, self.total = label, unit, total
         self.count = 0
         self.first_at: float | None = None
         self.next_milestone = 1
-        self.last_timed = started
-        self.reported_end = False
+        self.started = self.last_timed = 0.0
+
+    def start(self, now: float) -> float:
+        """The loop starts at `now` (returned)."""
+        self.started = self.last_timed = now
+        return now
 
     def add(self, now: float) -> None:
         """One more item, done at `now`."""
@@ -162,7 +180,6 @@ class _Meter:
         if reached < self.next_milestone:
             return False
         self.next_milestone = reached + 1
-        self.reported_end = self.count >= self.total
         return True
 
     def rate(self, now: float) -> float | None:
@@ -171,103 +188,26 @@ class _Meter:
             return None
         return (self.count - 1) / (now - self.first_at)
 
-    def line(self, now: float) -> str:
+    def status(self, now: float) -> str:
+        """`90/300 frames (30%), 71.2 frames/s, 3.1s left`."""
         rate = self.rate(now)
         if self.total:
-            text = f"{self.label}: {self.count}/{self.total} {self.unit}"
-            text += f" ({100 * self.count // self.total}%)"
+            text = f"{self.count}/{self.total} {self.unit} ({100 * self.count // self.total}%)"
         else:
-            text = f"{self.label}: {self.count} {self.unit}"
+            text = f"{self.count} {self.unit}"
         if rate is not None:
             text += f", {rate:.1f} {self.unit}/s"
             if self.total and self.count < self.total:
                 text += f", {format_seconds((self.total - self.count) / rate)} left"
         return text
 
+    def line(self, now: float) -> str:
+        return f"{self.label}: {self.status(now)}"
+
     def summary(self, now: float) -> str:
         rate = self.rate(now)
         text = f"{self.label}: {self.count} {self.unit} in {format_seconds(now - self.started)}"
         return text + (f" ({rate:.1f} {self.unit}/s)" if rate is not None else "")
-
-
-class SweepProgress:
-    """Watches a sweep's directory and prints `sweep: 3/8 jobs done` as jobs finish.
-
-    It runs in the process that started the sweep and reads the jobs' `run.json` files,
-    so it counts jobs of every launcher alike: in this process, in joblib workers, in
-    submitit or Ray processes, or on the cluster nodes of a shared file system.
-    """
-
-    def __init__(
-        self,
-        sweep_dir: Path,
-        total: int | None,
-        stream: TextIO | None = None,
-        interval_s: float = 0.5,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.sweep_dir = sweep_dir
-        self.total = total
-        self.stream = stream if stream is not None else sys.stdout
-        self.interval_s = interval_s
-        self.clock = clock
-        self.started = clock()
-        self.reported = 0
-        self._final: dict[str, str] = {}  # job folder -> its final status
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._watch, name="nexus-sweep", daemon=True)
-
-    def start(self) -> SweepProgress:
-        """Start watching in a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop watching, after reporting the jobs that finished meanwhile."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-        self.poll()
-
-    def poll(self) -> None:
-        """Print a line if more jobs have finished since the last one."""
-        with self._lock:  # the watcher thread and a job ending in this process
-            done, failed = self._count()
-            if done > self.reported:
-                self.reported = done
-                self.stream.write(self.line(done, failed, self.clock()) + "\n")
-                self.stream.flush()
-
-    def line(self, done: int, failed: int, now: float) -> str:
-        """`sweep: 3/8 jobs done (1 failed), ~40s left`."""
-        total = f"/{self.total}" if self.total else ""
-        text = f"sweep: {done}{total} jobs done"
-        if failed:
-            text += f" ({failed} failed)"
-        if self.total and done < self.total:
-            per_job = (now - self.started) / done
-            text += f", ~{format_seconds(per_job * (self.total - done))} left"
-        return text
-
-    def _count(self) -> tuple[int, int]:
-        """Jobs finished, and how many of them did not complete; a finished job is read once."""
-        from nexus.run.rundirs import MANIFEST, read_manifest
-
-        for path in self.sweep_dir.glob(f"*/{MANIFEST}"):
-            if path.parent.name not in self._final:
-                status = (read_manifest(path.parent) or {}).get("status")
-                if status not in (None, "running"):
-                    self._final[path.parent.name] = str(status)
-        failed = sum(status != "completed" for status in self._final.values())
-        return len(self._final), failed
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.poll()
-            except OSError:  # the directory is being written: try again next time
-                continue
 
 
 def format_seconds(seconds: float) -> str:
@@ -282,20 +222,10 @@ def format_seconds(seconds: float) -> str:
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
-def _live_possible(stream: TextIO) -> bool:
-    """A terminal that understands `\\r` and erase-line, and a job that has it to itself."""
+def _is_terminal(stream: TextIO) -> bool:
+    """A terminal that can redraw a line (not `TERM=dumb`)."""
     try:
         terminal = stream.isatty()
     except (AttributeError, ValueError):
         return False
-    return terminal and os.environ.get("TERM", "") != "dumb" and _sweep_job() is None
-
-
-def _sweep_job() -> int | None:
-    """The number of this job in its sweep; None outside a sweep."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
-        return None
-    return int(HydraConfig.get().job.num)
+    return terminal and os.environ.get("TERM", "") != "dumb"

@@ -80,10 +80,17 @@ def call_plugin(
         "hub": hub,
         "context": context,
         "metrics": metrics,
-        "progress": Progress(step.name, logger),
+        "progress": _progress(step, context, logger),
     }
     kwargs = {param: services[service] for param, service in step.spec.injections.items()}
     return step.spec.func(**kwargs)
+
+
+def _progress(step: Step, context: RunContext, logger: logging.Logger) -> Progress:
+    """A sweep's jobs may run side by side: their lines name the job, and none is redrawn."""
+    if context.sweep_job is None:
+        return Progress(step.name, logger)
+    return Progress(f"#{context.sweep_job} {step.name}", logger, live=False)
 
 
 def build_config(

@@ -236,7 +236,7 @@ def test_renderer_frames_are_exactly_width_by_height(
 def test_renderer_draws_one_distinct_frame_per_manifest_row(
     raw: dict[str, pd.DataFrame], states: pd.DataFrame, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger=STEP_LOGS):
+    with caplog.at_level(logging.DEBUG, logger=STEP_LOGS):
         frames = list(render_frames(raw, states))
 
     assert len(frames) == len(raw["video_manifest"]) == 300
@@ -245,8 +245,9 @@ def test_renderer_draws_one_distinct_frame_per_manifest_row(
     assert not np.array_equal(frames[100], frames[200])
     assert len({f.tobytes() for f in frames[::10]}) == 30
     progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Frame R")]
-    assert len(progress) == 10
-    assert progress[-1].startswith("Frame Renderer: 300/300 frames (100%), ")
+    assert len(progress) == 11  # a line at every tenth, and a summary
+    assert progress[-2].startswith("Frame Renderer: 300/300 frames (100%), ")
+    assert progress[-1].startswith("Frame Renderer: 300 frames in ")
 
 
 def test_renderer_works_without_ground_truth_and_streams_to_disk(

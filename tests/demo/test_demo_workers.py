@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nexus import Metrics
-from nexus.core.progress import Progress
+from nexus import Metrics, Progress
 from plugins.demo import workers
 from plugins.demo.canvas import Scene, Track, camera_path
 from plugins.demo.compensator import CompensatorConfig, compensate

@@ -1,5 +1,6 @@
 """A step that streams frames to its sink through `progress.track`, as the demo's renderer does."""
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import Annotated
@@ -7,8 +8,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from nexus import DataSink, plugin
-from nexus.core.progress import Progress
+from nexus import DataSink, Progress, plugin
 from nexus.handlers import FrameSequence
 
 
@@ -19,17 +19,22 @@ class FrameMakerConfig(BaseModel):
     count: int = Field(40, ge=1, description="how many frames to draw")
     delay_s: float = Field(0.0, ge=0, description="seconds each frame takes")
     fail_at: int | None = Field(None, description="raise when drawing this frame")
+    warn_at: int | None = Field(None, description="log a warning when drawing this frame")
 
 
 @plugin(name="Frame Maker", default_config=FrameMakerConfig)
-def make_frames(config: FrameMakerConfig, progress: Progress) -> Iterator[np.ndarray]:
+def make_frames(
+    config: FrameMakerConfig, progress: Progress, logger: logging.Logger
+) -> Iterator[np.ndarray]:
     """Draws `count` grey 16x16 frames, lazily."""
-    return progress.track(_frames(config), total=config.count, unit="frames")
+    return progress.track(_frames(config, logger), total=config.count, unit="frames")
 
 
-def _frames(config: FrameMakerConfig) -> Iterator[np.ndarray]:
+def _frames(config: FrameMakerConfig, logger: logging.Logger) -> Iterator[np.ndarray]:
     for index in range(config.count):
         if index == config.fail_at:
             raise ValueError(f"frame {index} cannot be drawn")
+        if index == config.warn_at:
+            logger.warning("frame %d is odd", index)
         time.sleep(config.delay_s)
         yield np.full((16, 16, 3), index % 256, dtype=np.uint8)
