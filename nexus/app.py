@@ -36,6 +36,7 @@ from nexus.rundirs import user_overrides
 from nexus.runner import run_plan
 from nexus.settings import check_settings
 from nexus.tracking import job_run_id
+from nexus.wiring import wired_steps
 
 __all__ = ["PreflightCallback", "Session", "ensure_raw_data", "prepare", "run_job", "use_session"]
 
@@ -85,7 +86,11 @@ def ensure_raw_data(cfg: DictConfig, session: Session, force: bool = False) -> l
     if not name:
         return []
     case_dir = session.project.case_dir(cfg.case.name)
-    produced = {s.produces for s in map(session.registry.plugins.get, cfg.case.steps) if s}
+    produced = {
+        step.outputs.get(spec.produces, spec.produces)
+        for step in wired_steps(cfg)
+        if (spec := session.registry.plugins.get(step.plugin)) and spec.produces
+    }
     inputs = [case_dir / v["path"] for k, v in cfg.case.io_mapping.items() if k not in produced]
     if not force and all(p.exists() for p in inputs):
         return []

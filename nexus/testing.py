@@ -154,7 +154,7 @@ def _validated_params(spec: PluginSpec, params: dict[str, Any]) -> dict[str, Any
 
     _check_config_values(spec, params)
     cfg = OmegaConf.create(
-        {"case": {"name": spec.name, "steps": [spec.name], "step_config": {}}, "pipeline": params}
+        {"case": {"name": spec.name, "steps": [spec.name]}, "pipeline": params}
     )
     layers = Layers(case_file=PARAMS_LAYER, case_keys=frozenset(params))
     try:
