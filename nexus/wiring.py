@@ -104,13 +104,13 @@ def wired_steps(cfg: DictConfig) -> list[WiredStep]:
     return steps
 
 
-def case_steps(case: CaseFile, registry: Registry) -> list[Step]:
-    """A case file's steps with their wiring and no parameters (for docs and list)."""
+def case_steps(case: CaseFile, registry: Registry, name: str) -> list[Step]:
+    """The steps of case `name` with their wiring and no parameters (for docs and list)."""
     wiring = resolve_wiring(case, registry)
     return [
         Step(
             entry.step_name,
-            registry.plugin_named(entry.plugin, f"in the steps of the case ({entry.step_name})"),
+            registry.plugin_named(entry.plugin, f"in the steps of case '{name}'"),
             {},
             wiring[entry.step_name]["inputs"],
             wiring[entry.step_name]["outputs"],

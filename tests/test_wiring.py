@@ -370,3 +370,54 @@ def test_every_wiring_problem_is_reported_together(wiring: ProjectDir) -> None:
         "step 'Widget Maker' writes 'widget' (Widget)",
     ]:
         assert part in err
+
+
+def test_list_cases_shows_each_steps_wiring(wiring: ProjectDir) -> None:
+    code = main(["list", "cases"])
+    out = wiring.capsys.readouterr().out
+
+    assert code == 0
+    assert out.splitlines() == [
+        "case  smoothed   cases/smoothed/case.yaml   Predictor -> Smoother -> Renderer",
+        "    1. Predictor: - -> predicted_states",
+        "    2. Smoother: predicted_states -> smoothed_states (not in io_mapping: "
+        "smoothed_states.parquet, by its type)",
+        "    3. Renderer: smoothed_states -> rendered_frames",
+        "case  two_zooms  cases/two_zooms/case.yaml  Predictor -> Renderer -> close_up",
+        "    1. Predictor: - -> predicted_states",
+        "    2. Renderer: predicted_states -> rendered_frames",
+        "    3. close_up (Renderer): predicted_states -> closeup_frames",
+    ]
+
+
+def test_the_reference_draws_steps_by_name_as_the_case_wires_them(wiring: ProjectDir) -> None:
+    text = (wiring.root / "cases/two_zooms/case.yaml").read_text(encoding="utf-8")
+    wiring.case("two_zooms", text.replace("- Renderer\n", "- {plugin: Renderer, enabled: false}\n"))
+
+    assert main(["docs"]) == 0
+    page = (wiring.root / "REFERENCE.md").read_text(encoding="utf-8")
+
+    two_zooms = page[page.index("### two_zooms") :]
+    graph = two_zooms[two_zooms.index("```mermaid") :].split("\n```")[0].splitlines()
+    assert graph[5:] == [
+        '    s1["Predictor"]',
+        '    s2["Renderer, switched off"]',
+        '    s3["close_up (Renderer)"]',
+        "    s1 --> d1",
+        "    d1 --> s2",
+        "    s2 --> d2",
+        "    d1 --> s3",
+        "    s3 --> d3",
+        "    classDef off stroke-dasharray: 4 4",
+        "    class s2 off",
+    ]
+    assert (
+        "- **steps**: 1. Predictor, 2. Renderer (switched off), 3. close_up (plugin Renderer) "
+        "(`zoom_factor: 4`)"
+    ) in two_zooms
+    assert "- **wiring**: close_up writes `rendered_frames` as `closeup_frames`" in two_zooms
+    assert (
+        "| `smoothed_states` | output of Smoother | `smoothed_states.parquet` | `parquet` "
+        "(by its type; not in io_mapping) |  |"
+    ) in page
+    assert "- **wiring**: Renderer reads `smoothed_states` as `predicted_states`" in page
