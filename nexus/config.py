@@ -116,8 +116,7 @@ def step_parameters(
             [
                 *found,
                 "fix them in the file named, or override them: python -m nexus "
-                f"case={cfg.case.name} pipeline.NAME=VALUE (every step) or "
-                "steps.STEP.NAME=VALUE (one step)",
+                f"case={cfg.case.name} pipeline.NAME=VALUE",
             ],
         )
     return validated

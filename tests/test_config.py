@@ -120,10 +120,7 @@ def test_cfg_job_shows_the_layered_values(project: ProjectDir) -> None:
     assert yaml.safe_load(out)["pipeline"] == {"factor": 4, "count": 9, "ratio": 0.25}
 
 
-FIX = (
-    "fix them in the file named, or override them: python -m nexus case=c1 "
-    "pipeline.NAME=VALUE (every step) or steps.STEP.NAME=VALUE (one step)"
-)
+FIX = "fix them in the file named, or override them: python -m nexus case=c1 pipeline.NAME=VALUE"
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,16 @@ it with bash (in a throwaway venv, where its `pip install` goes), and
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+import pytest
 from venv_helpers import Venv, in_test_environment
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -31,15 +37,16 @@ class Block:
     text: str
 
 
-def walkthrough() -> list[Block]:
-    """The marked blocks of the README's walkthrough, in order."""
+def walkthrough(title: str = SECTION) -> list[Block]:
+    """The marked blocks of a section of the README (default: the walkthrough), in order."""
     readme = README.read_text(encoding="utf-8")
-    start = readme.index(SECTION)
-    end = readme.find("\n## ", start + len(SECTION))
+    start = readme.index(title)
+    end = readme.find("\n## ", start + len(title))
     section = readme[start : end if end != -1 else None]
     blocks = [Block(m["kind"], m["arg"], m["text"] + "\n") for m in MARKED.finditer(section)]
-    fences = section.count("\n```") // 2
-    assert len(blocks) == fences, "every code block of the walkthrough needs a marker comment"
+    if title == SECTION:
+        fences = section.count("\n```") // 2
+        assert len(blocks) == fences, "every code block of the walkthrough needs a marker comment"
     return blocks
 
 
@@ -98,3 +105,60 @@ def test_the_walkthrough_runs(tmp_path: Path) -> None:
     )
     assert not (folder / "plugins/jumps.py").exists()
     assert not in_test_environment("gpsclean")  # the venv had it, never the test environment
+
+
+PLUGIN_SECTION = "## Writing a plugin"
+
+
+def test_the_plugin_section_wires_its_smoother_into_the_demo(tmp_path: Path) -> None:
+    """Its plugin and case, written into a copy of this project, run as the README shows."""
+    repo = README.parent
+    folder = tmp_path / "project"
+    for part in ("conf", "plugins", "cases/demo"):
+        shutil.copytree(repo / part, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.rmtree(folder / "cases/demo/raw_data", ignore_errors=True)
+    env = {**os.environ, "PYTHONPATH": str(repo), "PATH": _python_first()}
+
+    blocks = walkthrough(PLUGIN_SECTION)
+    assert [b.kind for b in blocks] == ["file", "file", "run"]
+    for block in blocks:
+        if block.kind == "file":
+            path = folder / str(block.arg)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(block.text, encoding="utf-8")
+        else:
+            done = subprocess.run(
+                # without MLflow, which the tracking tests cover
+                ["bash", "-euo", "pipefail", "-c", block.text.rstrip() + " tracking.enabled=false"],
+                cwd=folder,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
+            assert done.returncode == 0, f"{block.text}\n{done.stdout}\n{done.stderr}"
+
+    (manifest_path,) = (folder / "outputs/smoothed").glob("*/run.json")
+    run = manifest_path.parent
+    manifest = json.loads(manifest_path.read_text())
+    assert [s["name"] for s in manifest["steps"]] == [
+        "Latency Compensator",
+        "Smoother",
+        "Frame Renderer",
+        "Video Creator",
+    ]
+    predicted = pd.read_parquet(run / "predicted_states.parquet")
+    smoothed = pd.read_parquet(run / "smoothed_states.parquet")  # placed by its type
+    assert smoothed["t"].tolist() == predicted["t"].tolist()  # times are not averaged
+    assert smoothed["x"].tolist() == predicted["x"].rolling(9, min_periods=1).mean().tolist()
+    moved = (smoothed["x"].diff() ** 2 + smoothed["y"].diff() ** 2) ** 0.5
+    speed = (moved / smoothed["t"].diff()).max()  # the metric is a speed: distance per second
+    assert manifest["metrics"]["max_speed"] == pytest.approx(speed)
+    assert speed > 0
+    assert len(list((run / "frames").glob("*.png"))) == 300
+    assert (run / "smoothed.mp4").stat().st_size > 0
+
+
+def _python_first() -> str:
+    """PATH with this interpreter's folder first, so `python` in a block is this one."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
