@@ -421,3 +421,27 @@ def test_the_reference_draws_steps_by_name_as_the_case_wires_them(wiring: Projec
         "(by its type; not in io_mapping) |  |"
     ) in page
     assert "- **wiring**: Renderer reads `smoothed_states` as `predicted_states`" in page
+
+
+def test_only_runs_one_step_by_its_name(wiring: ProjectDir) -> None:
+    earlier = wiring.run("case=two_zooms")
+
+    run = wiring.run("case=two_zooms", "only=close_up", "steps.close_up.zoom_factor=2")
+
+    assert [s["name"] for s in manifest(run)["steps"]] == ["close_up"]
+    assert manifest(run)["inputs_from"] == str(earlier)
+    assert greys(run / "closeup") == [0, 20, 0, 20, 0, 20]
+    assert not (run / "frames").exists()
+
+
+def test_mlflow_records_step_names_and_a_steps_own_values(wiring: ProjectDir) -> None:
+    import mlflow
+
+    run = wiring.run("case=two_zooms", "tracking.enabled=true", "steps.close_up.zoom_factor=3")
+
+    client = mlflow.MlflowClient(f"sqlite:///{wiring.root / 'mlflow.db'}")
+    recorded = client.get_run(manifest(run)["mlflow_run_id"]).data
+    assert recorded.params["steps"] == "Predictor, Renderer, close_up"
+    assert recorded.params["steps.close_up.zoom_factor"] == "3"
+    assert "steps.renderer.zoom_factor" not in recorded.params  # pipeline.* feeds it
+    assert {"seconds.renderer", "seconds.close_up"} <= set(recorded.metrics)
