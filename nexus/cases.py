@@ -178,10 +178,13 @@ def _describe(err: Any) -> str:
 def step_key(name: str) -> str:
     """The key of a step under `steps.` in the config tree: `Frame Renderer` -> `frame_renderer`.
 
+    Non-ASCII letters become `_` too: Hydra's grammar takes only ASCII in a key.
+
     Hydra's override grammar takes no spaces in a key, so a step is set on the command line
     as `steps.frame_renderer.zoom_factor=8`.
     """
-    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "_"
+    key = re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "step"
+    return f"_{key}" if key[0].isdigit() else key  # a key may not start with a digit
 
 
 def case_file(project: Project, name: str) -> Path:

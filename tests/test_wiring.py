@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from nexus.cases import step_key
 from nexus.cli import main
 from nexus.handlers import FrameSequence
 
@@ -445,3 +446,16 @@ def test_mlflow_records_step_names_and_a_steps_own_values(wiring: ProjectDir) ->
     assert recorded.params["steps.close_up.zoom_factor"] == "3"
     assert "steps.renderer.zoom_factor" not in recorded.params  # pipeline.* feeds it
     assert {"seconds.renderer", "seconds.close_up"} <= set(recorded.metrics)
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        pytest.param("Frame Renderer", "frame_renderer", id="spaces"),
+        pytest.param("close_up", "close_up", id="already-a-key"),
+        pytest.param("Close-Up (20x)", "close_up_20x", id="punctuation"),
+        pytest.param("2D Renderer", "_2d_renderer", id="a-digit-first"),
+    ],
+)
+def test_a_steps_command_line_key(name: str, key: str) -> None:
+    assert step_key(name) == key
