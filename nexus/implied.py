@@ -16,6 +16,9 @@ IMPLIED: tuple[tuple[str, str, str], ...] = (
     ("nexus.Video", "mp4", ".mp4"),
     ("builtins.dict", "json", ".json"),
     ("builtins.list", "json", ".json"),
+    ("builtins.str", "json", ".json"),
+    ("builtins.float", "json", ".json"),
+    ("builtins.int", "json", ".json"),  # a bool is an int
 )
 
 
