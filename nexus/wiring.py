@@ -149,24 +149,24 @@ def check_wiring(
 
 
 def _unknown_renames(step: Step) -> list[str]:
-    spec = step.spec
-    reads, writes = spec.consumes, [spec.produces] if spec.produces else []
+    """Renames of names the plugin does not read (`inputs:`) or write (`outputs:`)."""
+    reads = step.spec.consumes
+    writes = [step.spec.produces] if step.spec.produces else []
+    flow = f"(it reads: {', '.join(reads) or 'nothing'}; writes: {', '.join(writes) or 'nothing'})"
     found = []
-    for kind, renames, known in (("inputs", step.inputs, reads), ("outputs", step.outputs, writes)):
-        for name in renames:
-            if name in known:
-                continue
+    for kind, verb, renames, known, others in (
+        ("inputs", "reads", step.inputs, reads, writes),
+        ("outputs", "writes", step.outputs, writes, reads),
+    ):
+        for name in (n for n in renames if n not in known):
             hint = did_you_mean(name, known)
-            other = "outputs" if kind == "inputs" else "inputs"
-            if name in (writes if kind == "inputs" else reads):
+            if name in others:
+                other = "outputs" if kind == "inputs" else "inputs"
                 hint = f"'{name}' is one it {'writes' if kind == 'inputs' else 'reads'}: "
                 hint += f"rename it under {other}:"
             found.append(
-                f"step '{step.name}' renames '{name}' in {kind}:, but plugin '{spec.name}' "
-                f"{'reads' if kind == 'inputs' else 'writes'} no such name"
-                + (f"; {hint}" if hint else "")
-                + f" (it reads: {', '.join(reads) or 'nothing'}; "
-                f"writes: {', '.join(writes) or 'nothing'})"
+                f"step '{step.name}' renames '{name}' in {kind}:, but plugin "
+                f"'{step.spec.name}' {verb} no such name{f'; {hint}' if hint else ''} {flow}"
             )
     return found
 
