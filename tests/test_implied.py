@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import pandas as pd
 import pytest
 
+from nexus.config.implied import implied_location
+from nexus.core.markers import DataSink
 from nexus.handlers import FrameSequence, Video
-from nexus.implied import implied_location
-from nexus.markers import DataSink
 
 HANDLERS = {"parquet": object(), "frames": object(), "mp4": object(), "json": object()}
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from nexus.cases import step_key
-from nexus.cli import main
+from nexus.cli.main import main
+from nexus.config.cases import step_key
 from nexus.handlers import FrameSequence
 
 if TYPE_CHECKING:

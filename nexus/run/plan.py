@@ -1,0 +1,260 @@
+"""The plan of a run: its steps in order, and where every logical name is read and written.
+
+Everything here is checked before any step runs, and all problems are reported together.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from nexus.config.cases import step_key
+from nexus.config.wiring import Step, check_wiring, wired_steps
+from nexus.core.hub import DataEntry, inside
+from nexus.core.project import Project
+from nexus.core.registry import Registry
+from nexus.errors import PlanError, did_you_mean, problems
+from nexus.run.rundirs import earlier_runs, read_manifest
+
+__all__ = ["Plan", "Step", "build_plan"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run does: which steps, and the data entries the hub serves.
+
+    `skipped` names the steps switched off (`enabled: false`), which do not run.
+    """
+
+    case: str
+    steps: list[Step]
+    entries: dict[str, DataEntry]
+    inputs_from: Path | None = None
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def outputs(self) -> list[str]:
+        """The logical names the steps of this plan write."""
+        return [s.produces for s in self.steps if s.produces]
+
+
+def build_plan(
+    cfg: DictConfig,
+    registry: Registry,
+    project: Project,
+    params: dict[str, dict[str, Any]],
+    run_dir: Path,
+) -> Plan:
+    """Check the steps, their wiring, handlers and inputs, and locate every name."""
+    case = cfg.case.name
+    shown = f"cases/{case}/case.yaml"
+    io_mapping: dict[str, Any] = OmegaConf.to_container(cfg.case.io_mapping, resolve=True)  # type: ignore[assignment]
+    steps = [
+        Step(
+            w.name,
+            registry.plugin_named(w.plugin, f"in case '{case}'"),
+            params.get(w.name, {}),
+            w.inputs,
+            w.outputs,
+            w.enabled,
+        )
+        for w in wired_steps(cfg)
+    ]
+    found, implied = check_wiring(steps, io_mapping, registry, shown)
+    producers: dict[str, str] = {}
+    for step in steps:
+        if step.produces:
+            producers.setdefault(step.produces, step.name)
+    selected = _select(steps, cfg.get("only"), case)
+    located = {**io_mapping, **implied}
+    inputs_from = _inputs_source(cfg, project, steps, selected, producers, located, found)
+    entries = _entries(io_mapping, implied, producers, registry, project, cfg, run_dir, found)
+    names = {s.name for s in selected}
+    if inputs_from is not None:  # what the steps that do not run wrote, from an earlier run
+        entries.update(
+            {
+                n: replace(e, path=inputs_from / located[n]["path"], producer=None)
+                for n, e in entries.items()
+                if e.producer is not None and e.producer not in names
+            }
+        )
+    _check_inputs(selected, entries, found)
+    if found:
+        raise PlanError(
+            f"{problems(len(found), 'problem')} in the steps of case '{case}'",
+            [*found, *_hints(found, steps, case)],
+        )
+    skipped = [s.name for s in steps if not s.enabled and s.name not in names]
+    return Plan(case, selected, entries, inputs_from, skipped)
+
+
+def _hints(found: list[str], steps: list[Step], case: str) -> list[str]:
+    if not any("no completed output" in line for line in found):
+        return []
+    off = [s for s in steps if not s.enabled and f"'{s.name}', which is switched off" in str(found)]
+    switch_on = " ".join(f"steps.{step_key(s.name)}.enabled=true" for s in off)
+    return [
+        f"run the whole case first: python -m nexus case={case}"
+        + (f" {switch_on}" if switch_on else "")
+    ]
+
+
+def _select(steps: list[Step], only: str | None, case: str) -> list[Step]:
+    """The steps that run: the one `only=` names, else every step switched on."""
+    if only is None:
+        return [s for s in steps if s.enabled]
+    names = [s.name for s in steps]
+    if only not in names:
+        raise PlanError(
+            f"unknown step in only=: '{only}'",
+            [did_you_mean(only, names), f"steps of case '{case}': {', '.join(names)}"],
+        )
+    chosen = next(s for s in steps if s.name == only)
+    if not chosen.enabled:
+        raise PlanError(
+            f"only= names step '{only}', which is switched off (enabled: false)",
+            [
+                f'switch it on: python -m nexus case={case} only="{only}" '
+                f"steps.{step_key(only)}.enabled=true"
+            ],
+        )
+    return [chosen]
+
+
+def _inputs_source(
+    cfg: DictConfig,
+    project: Project,
+    steps: list[Step],
+    selected: list[Step],
+    producers: dict[str, str],
+    io_mapping: dict[str, Any],
+    found: list[str],
+) -> Path | None:
+    """The earlier run that holds what the selected steps read from steps that do not run."""
+    names = {s.name for s in selected}
+    wanted = {
+        n: (s.name, producers[n])
+        for s in selected
+        for n in s.consumes
+        if n in producers and producers[n] not in names
+    }
+    if not wanted:
+        return None
+    case = cfg.case.name
+    explicit = cfg.get("inputs_from")
+    candidates = [Path(explicit)] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
+    for run_dir in candidates:
+        if _holds(run_dir, list(wanted), io_mapping):
+            return run_dir.resolve()
+    off = {s.name for s in steps if not s.enabled}
+    source = f"in {explicit}" if explicit else f"in any earlier run of case '{case}'"
+    for name, (reader, producer) in wanted.items():
+        state = ", which is switched off (enabled: false)" if producer in off else ""
+        found.append(
+            f"input '{name}' of step '{reader}' is produced by step '{producer}'{state}, "
+            f"and no completed output of it was found {source}"
+        )
+    return None
+
+
+def _holds(run_dir: Path, wanted: list[str], io_mapping: dict[str, Any]) -> bool:
+    manifest = read_manifest(run_dir) or {}
+    done = {
+        out.get("name")
+        for step in manifest.get("steps", [])
+        if step.get("status") == "completed"
+        for out in step.get("outputs", [])
+    }
+    return all(n in done and (run_dir / io_mapping[n]["path"]).exists() for n in wanted)
+
+
+def _entries(
+    io_mapping: dict[str, Any],
+    implied: dict[str, Any],
+    producers: dict[str, str],
+    registry: Registry,
+    project: Project,
+    cfg: DictConfig,
+    run_dir: Path,
+    found: list[str],
+) -> dict[str, DataEntry]:
+    shown = f"cases/{cfg.case.name}/case.yaml"
+    case_dir = project.case_dir(cfg.case.name)
+    entries = {}
+    for name, where in {**io_mapping, **implied}.items():
+        spec = registry.handler_for(where.get("handler"), where["path"])
+        if spec is None:
+            found.append(_handler_problem(name, where, registry, shown))
+            continue
+        producer = producers.get(name)
+        path = Path(where["path"])
+        if (
+            producer is None
+            and not path.is_absolute()
+            and not inside(case_dir / path, project.root)
+        ):
+            found.append(
+                f"input '{name}' has path '{where['path']}', which leaves the project (in "
+                f"{shown}); give data outside the project as an absolute path"
+            )
+            continue
+        if producer is None:
+            location = path if path.is_absolute() else case_dir / path
+        elif _escapes(path):
+            found.append(
+                f"output '{name}' has path '{where['path']}', which leaves the run "
+                f"directory (in {shown}); give a relative path inside it"
+            )
+            continue
+        else:
+            location = run_dir / path
+        entries[name] = DataEntry(
+            name=name,
+            path=location,
+            handler=spec,
+            args=dict(where.get("handler_args") or {}),
+            producer=producer,
+            declared=(
+                f"not in the io_mapping of {shown}: placed by its type"
+                if name in implied
+                else f"{shown}, io_mapping.{name}"
+            ),
+            implied=name in implied,
+        )
+    return entries
+
+
+def _escapes(path: Path) -> bool:
+    normal = os.path.normpath(path)
+    return path.is_absolute() or normal == ".." or normal.startswith(".." + os.sep)
+
+
+def _handler_problem(name: str, where: dict[str, Any], registry: Registry, shown: str) -> str:
+    known = sorted(registry.handlers)
+    if where.get("handler"):
+        hint = did_you_mean(where["handler"], known)
+        return (
+            f"unknown handler '{where['handler']}' for '{name}' (in {shown})"
+            + (f"; {hint}" if hint else "")
+            + f"; known handlers: {', '.join(known)}"
+        )
+    return (
+        f"no handler for '{name}': none reads files like '{where['path']}' (in {shown}); "
+        f"name one with handler: ({', '.join(known)})"
+    )
+
+
+def _check_inputs(steps: list[Step], entries: dict[str, DataEntry], found: list[str]) -> None:
+    for step in steps:
+        for name in step.consumes:
+            entry = entries.get(name)
+            if entry is None or entry.producer is not None or entry.path.exists():
+                continue
+            found.append(
+                f"input '{name}' of step '{step.name}' not found: {entry.path} "
+                f"(mapped in {entry.declared})"
+            )
