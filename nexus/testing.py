@@ -153,9 +153,7 @@ def _validated_params(spec: PluginSpec, params: dict[str, Any]) -> dict[str, Any
     from nexus.errors import ConfigError, problems
 
     _check_config_values(spec, params)
-    cfg = OmegaConf.create(
-        {"case": {"name": spec.name, "steps": [spec.name], "step_config": {}}, "pipeline": params}
-    )
+    cfg = OmegaConf.create({"case": {"name": spec.name, "steps": [spec.name]}, "pipeline": params})
     layers = Layers(case_file=PARAMS_LAYER, case_keys=frozenset(params))
     try:
         return step_parameters(cfg, Registry(plugins={spec.name: spec}), layers)[spec.name]

@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from nexus.app.objective import objective_value
 from nexus.config.params import Layers, step_parameters
 from nexus.config.settings import check_settings
+from nexus.config.wiring import wired_steps
 from nexus.core.context import RunContext
 from nexus.core.discovery import discover
 from nexus.core.hub import DataHub
@@ -85,7 +86,11 @@ def ensure_raw_data(cfg: DictConfig, session: Session, force: bool = False) -> l
     if not name:
         return []
     case_dir = session.project.case_dir(cfg.case.name)
-    produced = {s.produces for s in map(session.registry.plugins.get, cfg.case.steps) if s}
+    produced = {
+        step.outputs.get(spec.produces, spec.produces)
+        for step in wired_steps(cfg)
+        if (spec := session.registry.plugins.get(step.plugin)) and spec.produces
+    }
     inputs = [case_dir / v["path"] for k, v in cfg.case.io_mapping.items() if k not in produced]
     if not force and all(p.exists() for p in inputs):
         return []

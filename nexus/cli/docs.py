@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from nexus.cli.describe import constraints, default, plain_repr, signature, type_name
 from nexus.config.cases import CaseFile, case_file, load_case
 from nexus.config.catalog import Catalog, load_catalog
+from nexus.config.wiring import Step, case_steps, check_wiring
+from nexus.core.describe import constraints, default, plain_repr, signature, type_name
 from nexus.core.registry import GeneratorSpec, HandlerSpec, PluginSpec
 from nexus.errors import ProjectError, did_you_mean, problems
 
@@ -186,12 +187,15 @@ def _generator(catalog: Catalog, spec: GeneratorSpec) -> list[str]:
 
 
 def _case(catalog: Catalog, name: str, case: CaseFile) -> list[str]:
-    project, registry = catalog.project, catalog.registry
-    specs = [registry.plugin_named(s, f"in the steps of case '{name}'") for s in case.step_names()]
+    project = catalog.project
+    steps = case_steps(case, catalog.registry, name)
     own = case.step_config()
-    steps = [
-        f"{i}. {s.name}" + (f" ({_values(own[s.name])})" if own.get(s.name) else "")
-        for i, s in enumerate(specs, 1)
+    listed = [
+        f"{i}. {s.name}"
+        + (f" (plugin {s.spec.name})" if s.name != s.spec.name else "")
+        + (f" ({_values(own[s.name])})" if own.get(s.name) else "")
+        + ("" if s.enabled else " (switched off)")
+        for i, s in enumerate(steps, 1)
     ]
     lines = [f"### {name}", ""]
     if case.description:
@@ -199,19 +203,44 @@ def _case(catalog: Catalog, name: str, case: CaseFile) -> list[str]:
     lines += [
         f"- **defined in**: `{Path(project.relative(case_file(project, name))).as_posix()}`",
         f"- **run**: `python -m nexus case={name}`",
-        f"- **steps**: {', '.join(steps)}",
+        f"- **steps**: {', '.join(listed)}",
     ]
+    renames = [_renames(s) for s in steps if s.inputs != _same(s.inputs) or _renamed_out(s)]
+    if renames:
+        lines.append(f"- **wiring**: {'; '.join(renames)}")
     if case.pipeline:
         lines.append(f"- **pipeline**: {_values(case.pipeline)}")
     if case.generator:
         lines.append(f"- **generator**: `{case.generator}`")
-    if case.io_mapping:
-        lines += ["", *_io_table(catalog, case, specs)]
-    return [*lines, "", *_mermaid(specs, case)]
+    mapping = {k: v.model_dump() for k, v in case.io_mapping.items()}
+    _, implied = check_wiring(steps, mapping, catalog.registry, "")
+    if case.io_mapping or implied:
+        lines += ["", *_io_table(catalog, case, steps, implied)]
+    return [*lines, "", *_mermaid(steps, case)]
 
 
-def _io_table(catalog: Catalog, case: CaseFile, specs: list[PluginSpec]) -> list[str]:
-    producers = {s.produces: s.name for s in specs if s.produces}
+def _same(names: dict[str, str]) -> dict[str, str]:
+    return {k: k for k in names}
+
+
+def _renamed_out(step: Step) -> bool:
+    return step.outputs != _same(step.outputs)
+
+
+def _renames(step: Step) -> str:
+    """`close_up` reads `smoothed_states` as `predicted_states`, ...: a step's renames."""
+    parts = [f"reads `{v}` as `{k}`" for k, v in step.inputs.items() if k != v]
+    parts += [f"writes `{k}` as `{v}`" for k, v in step.outputs.items() if k != v]
+    return f"{step.name} {', '.join(parts)}"
+
+
+def _io_table(
+    catalog: Catalog, case: CaseFile, steps: list[Step], implied: dict[str, Any]
+) -> list[str]:
+    producers: dict[str, str] = {}
+    for step in steps:
+        if step.produces:
+            producers.setdefault(step.produces, step.name)
     rows = [
         [
             f"`{key}`",
@@ -222,26 +251,45 @@ def _io_table(catalog: Catalog, case: CaseFile, specs: list[PluginSpec]) -> list
         ]
         for key, location in case.io_mapping.items()
     ]
+    rows += [
+        [
+            f"`{key}`",
+            f"output of {producers[key]}",
+            f"`{where['path']}`",
+            f"`{where['handler']}` (by its type; not in io_mapping)",
+            "",
+        ]
+        for key, where in implied.items()
+    ]
     return _table(["logical name", "role", "path", "handler", "handler args"], rows)
 
 
-def _mermaid(specs: list[PluginSpec], case: CaseFile) -> list[str]:
+def _mermaid(steps: list[Step], case: CaseFile) -> list[str]:
     """The data flow: steps as boxes, logical names as cylinders, in the steps' order.
 
     A name is drawn when the case maps it or a step writes it: the data a step may read
-    (an optional source) but that nothing provides is left out.
+    (an optional source) but that nothing provides is left out. A step switched off is
+    drawn dashed.
     """
-    produced = {s.produces for s in specs if s.produces}
+    produced = {s.produces for s in steps if s.produces}
     names = list(case.io_mapping) + sorted(produced - set(case.io_mapping))
     ids = {name: f"d{i}" for i, name in enumerate(names, 1)}
     lines = ["```mermaid", "flowchart LR"]
     lines += [f'    {ids[n]}[("{_label(n)}")]' for n in names]
-    lines += [f'    s{i}["{_label(s.name)}"]' for i, s in enumerate(specs, 1)]
-    for i, spec in enumerate(specs, 1):
-        lines += [f"    {ids[n]} --> s{i}" for n in spec.consumes if n in ids]
-        if spec.produces:
-            lines.append(f"    s{i} --> {ids[spec.produces]}")
+    lines += [f'    s{i}["{_label(_box(s))}"]' for i, s in enumerate(steps, 1)]
+    for i, step in enumerate(steps, 1):
+        lines += [f"    {ids[n]} --> s{i}" for n in step.consumes if n in ids]
+        if step.produces:
+            lines.append(f"    s{i} --> {ids[step.produces]}")
+    off = [f"s{i}" for i, s in enumerate(steps, 1) if not s.enabled]
+    if off:
+        lines += ["    classDef off stroke-dasharray: 4 4", f"    class {','.join(off)} off"]
     return [*lines, "```"]
+
+
+def _box(step: Step) -> str:
+    shown = step.name if step.name == step.spec.name else f"{step.name} ({step.spec.name})"
+    return shown if step.enabled else f"{shown}, switched off"
 
 
 def _handler_of(catalog: Catalog, name: str | None, path: str) -> str:

@@ -6,10 +6,11 @@ from typing import TypeVar
 
 from nexus.config.cases import case_file, load_case
 from nexus.config.catalog import Catalog, load_catalog
+from nexus.config.wiring import case_steps, check_wiring
 from nexus.core.registry import PluginSpec
 from nexus.errors import NexusError, ProjectError, did_you_mean
 
-__all__ = ["KINDS", "command", "list_lines"]
+__all__ = ["KINDS", "command", "list_lines", "wiring_lines"]
 
 T = TypeVar("T")
 
@@ -21,7 +22,8 @@ usage: python -m nexus list [plugins|handlers|generators|cases]
 
 One line each: the kind, the name, where it comes from (a file of the project, nexus itself,
 a module named in conf/, or an installed package's entry point) and what it reads and writes
-(plugins), its extensions (handlers) or its steps (cases)."""
+(plugins), its extensions (handlers) or its steps (cases). `list cases` adds, under each
+case, a line per step: the names it reads and writes in the case, as the case wires them."""
 
 
 def command(args: list[str]) -> int:
@@ -30,22 +32,49 @@ def command(args: list[str]) -> int:
         print(USAGE)
         return 0
     kinds = _kinds(args)
-    print("\n".join(list_lines(load_catalog(), kinds)))
+    print("\n".join(list_lines(load_catalog(), kinds, wiring=kinds == ("cases",))))
     return 0
 
 
-def list_lines(catalog: Catalog, kinds: tuple[str, ...] = KINDS) -> list[str]:
-    """Aligned lines `kind  name  where  detail`, sorted by name within each kind."""
+def list_lines(catalog: Catalog, kinds: tuple[str, ...] = KINDS, wiring: bool = False) -> list[str]:
+    """Aligned lines `kind  name  where  detail`, sorted by name within each kind.
+
+    With `wiring`, each case is followed by its steps' wiring, one indented line a step.
+    """
     rows: list[tuple[str, str, str, str]] = []
     for kind in kinds:
         rows += getattr(_Rows(catalog), kind)()
     if not rows:
         return [f"no {' or '.join(kinds)} in this project"]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, [*widths, 0], strict=True)).rstrip()
-        for row in rows
-    ]
+    lines = []
+    for row in rows:
+        cells = zip(row, [*widths, 0], strict=True)
+        lines.append("  ".join(cell.ljust(width) for cell, width in cells).rstrip())
+        if wiring and row[0] == "case":
+            lines += wiring_lines(catalog, row[1])
+    return lines
+
+
+def wiring_lines(catalog: Catalog, name: str) -> list[str]:
+    """`    2. close_up (Renderer): predicted_states -> closeup_frames`, a line a step."""
+    try:
+        case = load_case(catalog.project, name)
+        steps = case_steps(case, catalog.registry, name)
+    except NexusError:
+        return []  # the case's own line says why it cannot be read
+    mapping = {k: v.model_dump() for k, v in case.io_mapping.items()}
+    _, implied = check_wiring(steps, mapping, catalog.registry, "")
+    lines = []
+    for i, step in enumerate(steps, 1):
+        plugin = "" if step.name == step.spec.name else f" ({step.spec.name})"
+        writes = step.produces or "-"
+        if writes in implied:
+            writes += f" (not in io_mapping: {implied[writes]['path']}, by its type)"
+        off = "" if step.enabled else "  [switched off]"
+        reads = ", ".join(step.consumes) or "-"
+        lines.append(f"    {i}. {step.name}{plugin}: {reads} -> {writes}{off}")
+    return lines
 
 
 class _Rows:

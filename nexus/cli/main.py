@@ -298,19 +298,44 @@ def _unknown_key(key: str) -> str:
     if section == "pipeline":
         hint = did_you_mean(name, sorted(_case_parameters))
         lines.append(hint.replace("'", "'pipeline.", 1).replace(" or '", " or 'pipeline."))
+    elif key.startswith("steps."):
+        lines.append(_unknown_step_key(key.split(".")))
     lines.append("see every key with: python -m nexus case=NAME --cfg job")
     return "\n  ".join(line for line in lines if line)
 
 
+def _unknown_step_key(parts: list[str]) -> str:
+    """The hint for `steps.KEY.PARAM`: the step keys, or the parameters of that step."""
+    step = parts[1] if len(parts) > 1 else ""
+    if step not in _case_steps:
+        hint = did_you_mean(step, sorted(_case_steps))
+        return (
+            f"no step of the case has the key '{step}'"
+            + (f"; {hint}" if hint else "")
+            + f"; its steps: {', '.join(f'steps.{k}' for k in _case_steps)}"
+        )
+    known = sorted(_case_steps[step] | {"enabled"})
+    hint = did_you_mean(parts[-1], known)
+    prefix = f"'steps.{step}."
+    if hint:
+        return hint.replace("'", prefix, 1).replace(" or '", " or " + prefix)
+    return f"steps.{step} takes: {', '.join(known)}"
+
+
 _case_parameters: set[str] = set()  # the parameters of the chosen cases' steps
+_case_steps: dict[str, set[str]] = {}  # the chosen cases' step keys -> their parameters
 
 
 def _remember_parameters(registry: Registry, cases: list[CaseFile]) -> None:
+    from nexus.config.cases import step_key
+
     _case_parameters.clear()
+    _case_steps.clear()
     for case in cases:
-        for step in case.step_names():
-            spec = registry.plugins.get(step)
+        for entry in case.entries():
+            spec = registry.plugins.get(entry.plugin)
             _case_parameters.update(spec.parameters if spec else ())
+            _case_steps[step_key(entry.step_name)] = set(spec.parameters if spec else ())
 
 
 def _cases() -> list[str]:

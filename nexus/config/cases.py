@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nexus.core.project import Project
 from nexus.core.yamlio import load_yaml
 from nexus.errors import ProjectError, problems
 
-__all__ = ["CaseFile", "DataLocation", "StepEntry", "load_case"]
+__all__ = ["CaseFile", "DataLocation", "StepEntry", "load_case", "step_key"]
 
 CASE_FILE = "case.yaml"
 
@@ -28,12 +29,20 @@ class DataLocation(BaseModel):
 
 
 class StepEntry(BaseModel):
-    """A step given with its own parameters, which win over `pipeline`."""
+    """A step given as a mapping: its name, parameters, wiring, and whether it runs."""
 
     model_config = ConfigDict(extra="forbid")
 
     plugin: str = Field(min_length=1)
-    config: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = Field(None, min_length=1)  # default: the plugin's name
+    config: dict[str, Any] = Field(default_factory=dict)  # wins over pipeline.*
+    inputs: dict[str, str] = Field(default_factory=dict)  # plugin-side name -> case-side name
+    outputs: dict[str, str] = Field(default_factory=dict)
+    enabled: bool = True
+
+    @property
+    def step_name(self) -> str:
+        return self.name or self.plugin
 
 
 class CaseFile(BaseModel):
@@ -47,22 +56,58 @@ class CaseFile(BaseModel):
     pipeline: dict[str, Any] = Field(default_factory=dict)
     generator: str | None = None
 
+    @model_validator(mode="after")
+    def _unique_names(self) -> CaseFile:
+        names = self.step_names()
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(
+                f"two steps are named {', '.join(repr(n) for n in twice)}: give each "
+                "its own name (name: ...)"
+            )
+        keys = [step_key(n) for n in names]
+        clash = sorted({n for n, k in zip(names, keys, strict=True) if keys.count(k) > 1})
+        if clash:
+            raise ValueError(
+                f"the steps {', '.join(repr(n) for n in clash)} share the command-line key "
+                f"'steps.{step_key(clash[0])}': rename one"
+            )
+        return self
+
+    def entries(self) -> list[StepEntry]:
+        """Every step as a StepEntry (a bare plugin name is one with defaults)."""
+        return [StepEntry(plugin=s) if isinstance(s, str) else s for s in self.steps]
+
     def step_names(self) -> list[str]:
-        return [s if isinstance(s, str) else s.plugin for s in self.steps]
+        return [s.step_name for s in self.entries()]
 
     def step_config(self) -> dict[str, dict[str, Any]]:
-        return {s.plugin: s.config for s in self.steps if isinstance(s, StepEntry) and s.config}
+        """Each step's own parameters, by step name."""
+        return {s.step_name: s.config for s in self.entries() if s.config}
 
-    def to_tree(self, name: str) -> dict[str, Any]:
-        """The case's part of the config tree: `case.*` and its `pipeline` values."""
+    def to_tree(self, name: str, wiring: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The case's part of the config tree: `case.*`, `steps.<key>` and `pipeline`.
+
+        `wiring` is what each step reads and writes, resolved (see nexus.config.wiring); without
+        it, the tree holds the renames the case file gives.
+        """
+        entries = self.entries()
         return {
             "case": {
                 "name": name,
                 "description": self.description,
                 "io_mapping": {k: v.model_dump() for k, v in self.io_mapping.items()},
                 "steps": self.step_names(),
-                "step_config": self.step_config(),
+                "wiring": wiring
+                or {
+                    s.step_name: {"plugin": s.plugin, "inputs": s.inputs, "outputs": s.outputs}
+                    for s in entries
+                },
                 "generator": self.generator,
+            },
+            "steps": {
+                step_key(s.step_name): {**s.config, **({} if s.enabled else {"enabled": False})}
+                for s in entries
             },
             "pipeline": dict(self.pipeline),
         }
@@ -126,7 +171,20 @@ def _describe(err: Any) -> str:
     loc = ".".join(parts)
     if err["type"] == "extra_forbidden":
         return f"{loc}: unknown key"
-    return f"{loc}: {err['msg']}" if loc else err["msg"]
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{loc}: {message}" if loc else message
+
+
+def step_key(name: str) -> str:
+    """The key of a step under `steps.` in the config tree: `Frame Renderer` -> `frame_renderer`.
+
+    Non-ASCII letters become `_` too: Hydra's grammar takes only ASCII in a key.
+
+    Hydra's override grammar takes no spaces in a key, so a step is set on the command line
+    as `steps.frame_renderer.zoom_factor=8`.
+    """
+    key = re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "step"
+    return f"_{key}" if key[0].isdigit() else key  # a key may not start with a digit
 
 
 def case_file(project: Project, name: str) -> Path:

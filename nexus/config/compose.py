@@ -14,13 +14,14 @@ import yaml
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
-from nexus.config.cases import CaseFile, load_case
+from nexus.config.cases import CaseFile, load_case, step_key
+from nexus.config.wiring import resolve_wiring
 from nexus.core.project import Project
 from nexus.core.registry import Registry
 from nexus.errors import NexusError
 from nexus.run.rundirs import register_resolvers
 
-__all__ = ["plugin_defaults", "register_configs"]
+__all__ = ["plugin_defaults", "register_configs", "step_defaults"]
 
 log = logging.getLogger("nexus.config.compose")
 
@@ -42,18 +43,19 @@ def register_configs(
     for name in project.case_names():
         try:
             case = load_case(project, name)
-            defaults = plugin_defaults(name, case, registry)
+            defaults = {
+                "pipeline": plugin_defaults(name, case, registry),
+                "steps": step_defaults(case, registry),
+            }
             read[name] = case
         except NexusError:
             if name in selected:
                 raise
             log.debug("case '%s' cannot be read; not selected, so skipped", name)
             case, defaults = None, {}
-        node = case.to_tree(name) if case else {}
+        node = case.to_tree(name, resolve_wiring(case, registry)) if case else {}
         store.store(group="case", name=name, node=node, package="_global_")
-        store.store(
-            group="plugin_defaults", name=name, node={"pipeline": defaults}, package="_global_"
-        )
+        store.store(group="plugin_defaults", name=name, node=defaults, package="_global_")
     return read
 
 
@@ -72,13 +74,32 @@ def plugin_defaults(name: str, case: CaseFile, registry: Registry) -> dict[str, 
     A parameter without a default is left out: validation reports it as missing.
     """
     defaults: dict[str, Any] = {}
-    for step in case.step_names():
-        spec = registry.plugin_named(step, f"in the steps of case '{name}'")
+    for entry in case.entries():
+        spec = registry.plugin_named(entry.plugin, f"in the steps of case '{name}'")
         for param, info in spec.parameters.items():
             if param in defaults or info.is_required():
                 continue
             defaults[param] = _plain(info.get_default(call_default_factory=True))
     return defaults
+
+
+def step_defaults(case: CaseFile, registry: Registry) -> dict[str, Any]:
+    """`steps.<key>`: each step switched on, each of its parameters fed by `pipeline.<param>`.
+
+    So `steps.close_up.zoom_factor=20` sets one step's value without a `+`, and
+    `pipeline.zoom_factor` still feeds every step whose own value is not set.
+    """
+    return {
+        step_key(entry.step_name): {
+            "enabled": True,
+            **{
+                p: f"${{pipeline.{p}}}"
+                for p in registry.plugins[entry.plugin].parameters
+                if p != "enabled"  # the switch; such a parameter is set by pipeline.enabled
+            },
+        }
+        for entry in case.entries()
+    }
 
 
 def _plain(value: Any) -> Any:

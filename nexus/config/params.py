@@ -8,6 +8,8 @@ from typing import Any, cast
 from omegaconf import DictConfig, OmegaConf
 from pydantic import ValidationError
 
+from nexus.config.cases import step_key
+from nexus.config.wiring import WiredStep, wired_steps
 from nexus.core.project import Project
 from nexus.core.registry import PluginSpec, Registry
 from nexus.core.yamlio import load_yaml
@@ -18,7 +20,10 @@ __all__ = ["Layers", "read_global_config", "step_parameters"]
 
 @dataclass(frozen=True)
 class Layers:
-    """Which layer set a key: the command line, the case file, conf/, or a plugin default."""
+    """Which layer set a key: the command line, the case file, conf/, or a plugin default.
+
+    `step_keys` holds, by step name, the keys of each step's own `config:` in the case file.
+    """
 
     case_file: str
     cli_keys: frozenset[str] = frozenset()
@@ -32,20 +37,22 @@ class Layers:
         case_file = f"cases/{cfg.case.name}/case.yaml"
         raw_case = _safe_load(project.root / case_file)
         raw_global = read_global_config(project)
-        step_config = _mapping(cfg.case.step_config, resolve=False)
-        step_keys = {name: frozenset(values) for name, values in step_config.items()}
         return cls(
             case_file=case_file,
             cli_keys=frozenset(override_key(o) for o in overrides),
             case_keys=frozenset(_keys(raw_case.get("pipeline"))),
             global_keys=frozenset(_keys(raw_global.get("pipeline"))),
-            step_keys=step_keys,
+            step_keys=_own_config_keys(raw_case.get("steps")),
         )
 
     def origin(self, key: str, step: str | None = None) -> str:
-        """Where the value of `pipeline.<key>` (or of a step's own `key`) came from."""
-        if step is not None and key in self.step_keys.get(step, ()):  # wins over pipeline.*
-            return f"{self.case_file}, steps: {step}"
+        """Where `pipeline.<key>` came from; with `step` (a name), its own `key`."""
+        if step is not None:
+            if f"steps.{step_key(step)}.{key}" in self.cli_keys:
+                return "the command line"
+            if key in self.step_keys.get(step, ()):
+                return f"{self.case_file}, steps: {step}"
+            return "conf/config.yaml"
         if f"pipeline.{key}" in self.cli_keys:
             return "the command line"
         if key in self.case_keys:
@@ -53,6 +60,16 @@ class Layers:
         if key in self.global_keys:
             return "conf/config.yaml"
         return "the plugin's default"
+
+
+def _own_config_keys(steps: Any) -> dict[str, frozenset[str]]:
+    """Step name -> the keys of its `config:` in the raw case file."""
+    own = {}
+    for entry in steps if isinstance(steps, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("config"), dict):
+            name = entry.get("name") or entry.get("plugin")
+            own[str(name)] = frozenset(entry["config"])
+    return own
 
 
 def override_key(override: str) -> str:
@@ -69,25 +86,29 @@ def read_global_config(project: Project) -> dict[str, Any]:
 def step_parameters(
     cfg: DictConfig, registry: Registry, layers: Layers
 ) -> dict[str, dict[str, Any]]:
-    """Each step's validated parameters; every problem of every step is reported together."""
+    """Each step's validated parameters; every problem of every step is reported together.
+
+    A step's value is its own (`steps.<key>.<param>`, from the case or the command line)
+    when it has one, else `pipeline.<param>`. A step switched off is not validated; its
+    parameters still count as known.
+    """
     try:
         pipeline = _mapping(cfg.pipeline)
-        step_config = _mapping(cfg.case.step_config)
     except Exception as exc:  # an interpolation that does not resolve
         raise ConfigError(f"cannot resolve the parameters: {exc}") from exc
-    steps = {
-        name: registry.plugin_named(name, f"in case '{cfg.case.name}'") for name in cfg.case.steps
-    }
-    found: list[str] = _unknown_keys(pipeline, steps, step_config, layers)
+    wired = wired_steps(cfg)
+    nodes = _mapping(cfg.get("steps"), resolve=False)
+    specs = {w.name: registry.plugin_named(w.plugin, f"in case '{cfg.case.name}'") for w in wired}
+    found = _unknown_keys(pipeline, specs, layers)
+    found += _unknown_step_keys(cfg, wired, specs, nodes, layers)
     validated: dict[str, dict[str, Any]] = {}
     shared: dict[tuple[str, str], list[str]] = {}  # one bad value of several steps: one line
-    for name, spec in steps.items():
-        values = {k: v for k, v in pipeline.items() if k in spec.parameters}
-        values.update(step_config.get(name, {}))
-        params, errors = _validate(spec, values, layers)
-        validated[name] = params
+    for step in (w for w in wired if w.enabled):
+        values, own = _values(cfg, step, specs[step.name], pipeline, nodes)
+        params, errors = _validate(specs[step.name], step.name, values, own, layers)
+        validated[step.name] = params
         for problem in errors:
-            shared.setdefault(problem, []).append(name)
+            shared.setdefault(problem, []).append(step.name)
     found += [_with_steps(text, extra, names) for (text, extra), names in shared.items()]
     if found:
         raise ConfigError(
@@ -101,8 +122,41 @@ def step_parameters(
     return validated
 
 
+def _values(
+    cfg: DictConfig,
+    step: WiredStep,
+    spec: PluginSpec,
+    pipeline: dict[str, Any],
+    nodes: dict[str, Any],
+) -> tuple[dict[str, Any], set[str]]:
+    """A step's parameter values, and which of them are its own (not `pipeline.*`)."""
+    node = nodes.get(step.key) or {}
+    values: dict[str, Any] = {}
+    own: set[str] = set()
+    for param in spec.parameters:
+        raw = node.get(param, _FROM_PIPELINE.format(param)) if param != "enabled" else None
+        if raw is None or raw == _FROM_PIPELINE.format(param):
+            if param in pipeline:
+                values[param] = pipeline[param]
+            continue
+        try:
+            value = cfg.steps[step.key][param]
+        except Exception as exc:  # an interpolation that does not resolve
+            raise ConfigError(f"cannot resolve steps.{step.key}.{param}: {exc}") from exc
+        values[param] = OmegaConf.to_container(value, resolve=True) if _is_node(value) else value
+        own.add(param)
+    return values, own
+
+
+_FROM_PIPELINE = "${{pipeline.{}}}"  # a step's value when it has none of its own
+
+
+def _is_node(value: Any) -> bool:
+    return OmegaConf.is_config(value)
+
+
 def _validate(
-    spec: PluginSpec, values: dict[str, Any], layers: Layers
+    spec: PluginSpec, step: str, values: dict[str, Any], own: set[str], layers: Layers
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Validate parameters only: errors of the source and sink fields are left for run time."""
     if spec.config_model is None:
@@ -112,7 +166,7 @@ def _validate(
         model = spec.config_model.model_validate(values)
     except ValidationError as exc:
         errors = [e for e in exc.errors() if not e["loc"] or e["loc"][0] not in io_fields]
-        lines = [_describe(spec, e, values, layers) for e in errors]
+        lines = [_describe(spec, step, e, values, own, layers) for e in errors]
         return values, lines
     return {
         k: getattr(model, k) for k in spec.parameters if k in model.model_fields_set or k in values
@@ -120,17 +174,25 @@ def _validate(
 
 
 def _describe(
-    spec: PluginSpec, error: Any, values: dict[str, Any], layers: Layers
+    spec: PluginSpec,
+    step: str,
+    error: Any,
+    values: dict[str, Any],
+    own: set[str],
+    layers: Layers,
 ) -> tuple[str, str]:
     """The problem, and what to add after the step's name."""
     loc = [str(p) for p in error["loc"]]
     key = loc[0] if loc else "?"
     shown = ".".join(loc)
+    if key in own:
+        origin = layers.origin(key, step)
+        return (
+            f"steps.{step_key(step)}.{shown} = {values[key]!r} (from {origin}): {error['msg']}",
+            "",
+        )
     if key in values:
-        in_step = key in layers.step_keys.get(spec.name, ())
-        name = f"steps: {spec.name}: config.{shown}" if in_step else f"pipeline.{shown}"
-        origin = layers.origin(key, spec.name)
-        return f"{name} = {values[key]!r} (from {origin}): {error['msg']}", ""
+        return f"pipeline.{shown} = {values[key]!r} (from {layers.origin(key)}): {error['msg']}", ""
     return f"pipeline.{shown}: {error['msg']}", f", no default in {_model(spec)}"
 
 
@@ -144,12 +206,9 @@ def _model(spec: PluginSpec) -> str:
 
 
 def _unknown_keys(
-    pipeline: dict[str, Any],
-    steps: dict[str, PluginSpec],
-    step_config: dict[str, Any],
-    layers: Layers,
+    pipeline: dict[str, Any], specs: dict[str, PluginSpec], layers: Layers
 ) -> list[str]:
-    declared = {p for spec in steps.values() for p in spec.parameters}
+    declared = {p for spec in specs.values() for p in spec.parameters}
     found = []
     for key, value in pipeline.items():
         origin = layers.origin(key)
@@ -160,14 +219,42 @@ def _unknown_keys(
             f"pipeline.{key} = {value!r} (from {origin}): no step of this case has "
             f"a parameter '{key}'" + (f"; {hint}" if hint else "")
         )
-    for step, values in step_config.items():
-        spec = steps.get(step)
-        for key in values if spec else ():
-            if key not in spec.parameters:  # type: ignore[union-attr]
-                hint = did_you_mean(key, sorted(spec.parameters))  # type: ignore[union-attr]
+    return found
+
+
+def _unknown_step_keys(
+    cfg: DictConfig,
+    wired: list[WiredStep],
+    specs: dict[str, PluginSpec],
+    nodes: dict[str, Any],
+    layers: Layers,
+) -> list[str]:
+    """`steps.<key>` naming no step, `steps.<key>.<param>` naming no parameter of it."""
+    by_key = {w.key: w for w in wired}
+    found = []
+    for key, node in nodes.items():
+        step = by_key.get(key)
+        if step is None:
+            hint = did_you_mean(key, list(by_key))
+            found.append(
+                f"steps.{key}: case '{cfg.case.name}' has no step with that key"
+                + (f"; {hint}" if hint else "")
+                + f" (its steps: {', '.join(by_key)})"
+            )
+            continue
+        params = specs[step.name].parameters
+        for param, value in (node or {}).items():
+            if param == "enabled":
+                if not isinstance(value, bool):
+                    found.append(
+                        f"steps.{key}.enabled = {value!r} (from "
+                        f"{layers.origin(param, step.name)}): must be true or false"
+                    )
+            elif param not in params:
+                hint = did_you_mean(param, sorted(params))
                 found.append(
-                    f"steps: {step}: config.{key} (from {layers.case_file}): step "
-                    f"'{step}' has no parameter '{key}'" + (f"; {hint}" if hint else "")
+                    f"steps.{key}.{param} = {value!r} (from {layers.origin(param, step.name)}): "
+                    f"step '{step.name}' has no parameter '{param}'" + (f"; {hint}" if hint else "")
                 )
     return found
 

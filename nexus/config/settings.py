@@ -31,7 +31,7 @@ class _Case(BaseModel):
     description: str = ""
     io_mapping: dict[str, DataLocation]
     steps: list[str] = Field(min_length=1)
-    step_config: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    wiring: dict[str, Any] = Field(default_factory=dict)
     generator: str | None = None
 
 
@@ -67,7 +67,7 @@ def check_settings(cfg: DictConfig) -> None:
             if OmegaConf.is_config(cfg[k])
             else cfg[k]
             for k in cfg
-            if k != "hydra"
+            if k not in ("hydra", "steps")  # steps.*: checked with the parameters
         }
     except Exception as exc:  # an interpolation that does not resolve
         raise ConfigError(

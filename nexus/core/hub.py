@@ -24,7 +24,8 @@ log = logging.getLogger("nexus.core.hub")
 class DataEntry:
     """Where one logical name lives and how it is read and written.
 
-    `producer` is the step that writes it, or None for an input of the case.
+    `producer` is the step that writes it, or None for an input of the case. `implied`: an
+    output the case does not map, placed under its own name by its type (see nexus.config.implied).
     """
 
     name: str
@@ -33,6 +34,7 @@ class DataEntry:
     args: dict[str, Any] = field(default_factory=dict)
     producer: str | None = None
     declared: str = ""
+    implied: bool = False
 
 
 class DataHub:

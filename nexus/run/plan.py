@@ -6,16 +6,17 @@ Everything here is checked before any step runs, and all problems are reported t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from nexus.config.cases import step_key
+from nexus.config.wiring import Step, check_wiring, wired_steps
 from nexus.core.hub import DataEntry, inside
-from nexus.core.markers import DataSink, DataSource
 from nexus.core.project import Project
-from nexus.core.registry import PluginSpec, Registry
+from nexus.core.registry import Registry
 from nexus.errors import PlanError, did_you_mean, problems
 from nexus.run.rundirs import earlier_runs, read_manifest
 
@@ -23,27 +24,22 @@ __all__ = ["Plan", "Step", "build_plan"]
 
 
 @dataclass(frozen=True)
-class Step:
-    """One step: its plugin and its validated parameters."""
-
-    name: str
-    spec: PluginSpec
-    params: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class Plan:
-    """What a run does: which steps, and the data entries the hub serves."""
+    """What a run does: which steps, and the data entries the hub serves.
+
+    `skipped` names the steps switched off (`enabled: false`), which do not run.
+    """
 
     case: str
     steps: list[Step]
     entries: dict[str, DataEntry]
     inputs_from: Path | None = None
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def outputs(self) -> list[str]:
         """The logical names the steps of this plan write."""
-        return [s.spec.produces for s in self.steps if s.spec.produces]
+        return [s.produces for s in self.steps if s.produces]
 
 
 def build_plan(
@@ -53,132 +49,119 @@ def build_plan(
     params: dict[str, dict[str, Any]],
     run_dir: Path,
 ) -> Plan:
-    """Check the steps, names, handlers and inputs of the case, and locate every name."""
+    """Check the steps, their wiring, handlers and inputs, and locate every name."""
     case = cfg.case.name
+    shown = f"cases/{case}/case.yaml"
     io_mapping: dict[str, Any] = OmegaConf.to_container(cfg.case.io_mapping, resolve=True)  # type: ignore[assignment]
     steps = [
-        Step(n, registry.plugin_named(n, f"in case '{case}'"), params.get(n, {}))
-        for n in cfg.case.steps
+        Step(
+            w.name,
+            registry.plugin_named(w.plugin, f"in case '{case}'"),
+            params.get(w.name, {}),
+            w.inputs,
+            w.outputs,
+            w.enabled,
+        )
+        for w in wired_steps(cfg)
     ]
-    found: list[str] = []
-    producers = _producers(steps, found)
-    _check_order(steps, producers, found)
-    _check_names(steps, io_mapping, found, f"cases/{case}/case.yaml")
-    selected = _select(steps, cfg.get("only"), case)
-    inputs_from = _inputs_source(cfg, project, case, selected, producers, io_mapping, found)
-    entries = _entries(io_mapping, producers, registry, project, cfg, run_dir, inputs_from, found)
-    _check_inputs(selected, entries, producers, found)
-    if found:
-        hint = (
-            [f"run the whole case first: python -m nexus case={case}"]
-            if any("no completed output" in line for line in found)
-            else []
-        )
-        raise PlanError(
-            f"{problems(len(found), 'problem')} in the steps of case '{case}'", [*found, *hint]
-        )
-    return Plan(case=case, steps=selected, entries=entries, inputs_from=inputs_from)
-
-
-def _producers(steps: list[Step], found: list[str]) -> dict[str, str]:
+    found, implied = check_wiring(steps, io_mapping, registry, shown)
     producers: dict[str, str] = {}
     for step in steps:
-        name = step.spec.produces
-        if name is None:
-            continue
-        if name in producers:
-            found.append(
-                f"'{name}' is produced by two steps: '{producers[name]}' and "
-                f"'{step.name}'; give one of them another sink name"
-            )
-        producers.setdefault(name, step.name)
-    return producers
+        if step.produces:
+            producers.setdefault(step.produces, step.name)
+    selected = _select(steps, cfg.get("only"), case)
+    located = {**io_mapping, **implied}
+    inputs_from = _inputs_source(cfg, project, steps, selected, producers, located, found)
+    entries = _entries(io_mapping, implied, producers, registry, project, cfg, run_dir, found)
+    names = {s.name for s in selected}
+    if inputs_from is not None:  # what the steps that do not run wrote, from an earlier run
+        entries.update(
+            {
+                n: replace(e, path=inputs_from / located[n]["path"], producer=None)
+                for n, e in entries.items()
+                if e.producer is not None and e.producer not in names
+            }
+        )
+    _check_inputs(selected, entries, found)
+    if found:
+        raise PlanError(
+            f"{problems(len(found), 'problem')} in the steps of case '{case}'",
+            [*found, *_hints(found, steps, case)],
+        )
+    skipped = [s.name for s in steps if not s.enabled and s.name not in names]
+    return Plan(case, selected, entries, inputs_from, skipped)
 
 
-def _check_order(steps: list[Step], producers: dict[str, str], found: list[str]) -> None:
-    position = {s.name: i for i, s in enumerate(steps)}
-    for i, step in enumerate(steps):
-        for name in step.spec.consumes:
-            producer = producers.get(name)
-            if producer is not None and position[producer] >= i and producer != step.name:
-                found.append(
-                    f"step '{step.name}' reads '{name}', which '{producer}' writes, "
-                    f"but is listed before it: list '{producer}' first"
-                )
-            elif producer == step.name:
-                found.append(f"step '{step.name}' reads '{name}', which it writes itself")
-
-
-def _check_names(
-    steps: list[Step], io_mapping: dict[str, Any], found: list[str], shown: str
-) -> None:
-    for step in steps:
-        markers: list[tuple[str, DataSource | DataSink]] = [
-            *step.spec.sources.items(),
-            *([step.spec.sink] if step.spec.sink else []),
-        ]
-        for field_name, marker in markers:
-            if marker.name in io_mapping or _optional(step.spec, field_name):
-                continue
-            hint = did_you_mean(marker.name, list(io_mapping))
-            found.append(
-                f"'{marker.name}' (field '{field_name}' of step '{step.name}') is not in "
-                f"the io_mapping of {shown}" + (f"; {hint}" if hint else "; add it there")
-            )
-
-
-def _optional(spec: PluginSpec, field_name: str) -> bool:
-    """A source with a default may be left out of the io_mapping; a sink may not: it is saved."""
-    info = spec.config_model.model_fields[field_name] if spec.config_model else None
-    is_sink = spec.sink is not None and spec.sink[0] == field_name
-    return info is not None and not info.is_required() and not is_sink
+def _hints(found: list[str], steps: list[Step], case: str) -> list[str]:
+    if not any("no completed output" in line for line in found):
+        return []
+    off = [s for s in steps if not s.enabled and f"'{s.name}', which is switched off" in str(found)]
+    switch_on = " ".join(f"steps.{step_key(s.name)}.enabled=true" for s in off)
+    return [
+        f"run the whole case first: python -m nexus case={case}"
+        + (f" {switch_on}" if switch_on else "")
+    ]
 
 
 def _select(steps: list[Step], only: str | None, case: str) -> list[Step]:
+    """The steps that run: the one `only=` names, else every step switched on."""
     if only is None:
-        return steps
+        return [s for s in steps if s.enabled]
     names = [s.name for s in steps]
     if only not in names:
         raise PlanError(
             f"unknown step in only=: '{only}'",
             [did_you_mean(only, names), f"steps of case '{case}': {', '.join(names)}"],
         )
-    return [s for s in steps if s.name == only]
+    chosen = next(s for s in steps if s.name == only)
+    if not chosen.enabled:
+        raise PlanError(
+            f"only= names step '{only}', which is switched off (enabled: false)",
+            [
+                f'switch it on: python -m nexus case={case} only="{only}" '
+                f"steps.{step_key(only)}.enabled=true"
+            ],
+        )
+    return [chosen]
 
 
 def _inputs_source(
     cfg: DictConfig,
     project: Project,
-    case: str,
+    steps: list[Step],
     selected: list[Step],
     producers: dict[str, str],
     io_mapping: dict[str, Any],
     found: list[str],
 ) -> Path | None:
-    """For `only=`: the earlier run that holds the produced inputs of the selected steps."""
+    """The earlier run that holds what the selected steps read from steps that do not run."""
+    names = {s.name for s in selected}
     wanted = {
-        n: producers[n]
+        n: (s.name, producers[n])
         for s in selected
-        for n in s.spec.consumes
-        if n in producers and producers[n] not in {x.name for x in selected}
+        for n in s.consumes
+        if n in producers and producers[n] not in names
     }
     if not wanted:
         return None
+    case = cfg.case.name
     explicit = cfg.get("inputs_from")
     candidates = [Path(explicit)] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
     for run_dir in candidates:
-        if _holds(run_dir, wanted, io_mapping):
+        if _holds(run_dir, list(wanted), io_mapping):
             return run_dir.resolve()
-    for name, producer in wanted.items():
-        source = f"in {explicit}" if explicit else f"in any earlier run of case '{case}'"
+    off = {s.name for s in steps if not s.enabled}
+    source = f"in {explicit}" if explicit else f"in any earlier run of case '{case}'"
+    for name, (reader, producer) in wanted.items():
+        state = ", which is switched off (enabled: false)" if producer in off else ""
         found.append(
-            f"input '{name}' of step '{selected[0].name}' is produced by step "
-            f"'{producer}', and no completed output of it was found {source}"
+            f"input '{name}' of step '{reader}' is produced by step '{producer}'{state}, "
+            f"and no completed output of it was found {source}"
         )
     return None
 
 
-def _holds(run_dir: Path, wanted: dict[str, str], io_mapping: dict[str, Any]) -> bool:
+def _holds(run_dir: Path, wanted: list[str], io_mapping: dict[str, Any]) -> bool:
     manifest = read_manifest(run_dir) or {}
     done = {
         out.get("name")
@@ -191,19 +174,18 @@ def _holds(run_dir: Path, wanted: dict[str, str], io_mapping: dict[str, Any]) ->
 
 def _entries(
     io_mapping: dict[str, Any],
+    implied: dict[str, Any],
     producers: dict[str, str],
     registry: Registry,
     project: Project,
     cfg: DictConfig,
     run_dir: Path,
-    inputs_from: Path | None,
     found: list[str],
 ) -> dict[str, DataEntry]:
     shown = f"cases/{cfg.case.name}/case.yaml"
     case_dir = project.case_dir(cfg.case.name)
-    only = cfg.get("only")
     entries = {}
-    for name, where in io_mapping.items():
+    for name, where in {**io_mapping, **implied}.items():
         spec = registry.handler_for(where.get("handler"), where["path"])
         if spec is None:
             found.append(_handler_problem(name, where, registry, shown))
@@ -222,8 +204,6 @@ def _entries(
             continue
         if producer is None:
             location = path if path.is_absolute() else case_dir / path
-        elif producer != only and only is not None and inputs_from is not None:
-            location, producer = inputs_from / path, None  # an earlier run's output, read only
         elif _escapes(path):
             found.append(
                 f"output '{name}' has path '{where['path']}', which leaves the run "
@@ -238,7 +218,12 @@ def _entries(
             handler=spec,
             args=dict(where.get("handler_args") or {}),
             producer=producer,
-            declared=f"{shown}, io_mapping.{name}",
+            declared=(
+                f"not in the io_mapping of {shown}: placed by its type"
+                if name in implied
+                else f"{shown}, io_mapping.{name}"
+            ),
+            implied=name in implied,
         )
     return entries
 
@@ -263,11 +248,9 @@ def _handler_problem(name: str, where: dict[str, Any], registry: Registry, shown
     )
 
 
-def _check_inputs(
-    steps: list[Step], entries: dict[str, DataEntry], producers: dict[str, str], found: list[str]
-) -> None:
+def _check_inputs(steps: list[Step], entries: dict[str, DataEntry], found: list[str]) -> None:
     for step in steps:
-        for name in step.spec.consumes:
+        for name in step.consumes:
             entry = entries.get(name)
             if entry is None or entry.producer is not None or entry.path.exists():
                 continue

@@ -30,6 +30,10 @@ def step_logger(step: str) -> logging.Logger:
 def run_plan(plan: Plan, hub: DataHub, context: RunContext, manifest: Manifest) -> Metrics:
     """Run the plan's steps in order; a failing step stops the run with a StepError."""
     metrics = Metrics()
+    for name in plan.skipped:
+        log.info("%s: switched off (enabled: false), skipped", name)
+    if plan.skipped:
+        manifest.data["skipped"] = list(plan.skipped)
     for index, step in enumerate(plan.steps, start=1):
         log.info("[%d/%d] %s", index, len(plan.steps), step.name)
         manifest.step_started(step.name)
@@ -103,14 +107,11 @@ def build_config(
     model = step.spec.config_model
     if model is None:
         return None
-    data = {
-        field: hub.get(marker.name)
-        for field, marker in step.spec.sources.items()
-        if marker.name in hub
-    }
+    reads = step.reads()
+    data = {field: hub.get(name) for field, name in reads.items() if name in hub}
     for field, marker in step.spec.sources.items():
         if field in data:
-            _check_columns(step, marker, data[field], hub)
+            _check_columns(step, marker, reads[field], data[field], hub)
     try:
         return model.model_validate({**step.params, **data})
     except ValidationError as exc:
@@ -121,18 +122,18 @@ def build_config(
         ) from exc
 
 
-def _check_columns(step: Step, marker: DataSource, data: Any, hub: DataHub) -> None:
-    """A table input must have the columns its DataSource names."""
+def _check_columns(step: Step, marker: DataSource, name: str, data: Any, hub: DataHub) -> None:
+    """A table input (the case's `name`) must have the columns its DataSource names."""
     if not marker.columns or not hasattr(data, "columns"):
         return
     found = [str(c) for c in data.columns]
     missing = [c for c in marker.columns if c not in found]
     if missing:
         raise DataError(
-            f"input '{marker.name}' of step '{step.name}' lacks the column"
+            f"input '{name}' of step '{step.name}' lacks the column"
             f"{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}",
             [
-                f"file: {hub.path(marker.name)}",
+                f"file: {hub.path(name)}",
                 f"expected: {', '.join(marker.columns)}",
                 f"found: {', '.join(found) or '(no columns)'}",
                 "fix the file, or map the name to another file in the case's io_mapping",
@@ -142,14 +143,13 @@ def _check_columns(step: Step, marker: DataSource, data: Any, hub: DataHub) -> N
 
 def store_result(step: Step, hub: DataHub, result: Any) -> list[Output]:
     """Save what the step returned to its sink (kept in memory when the hub has no file for it)."""
-    sink = step.spec.sink
-    if sink is None:
+    name = step.produces
+    if name is None:
         if result is not None:
             log.debug(
                 "step '%s' returned %s but declares no sink", step.name, type(result).__name__
             )
         return []
-    name = sink[1].name
     if result is None:
         raise StepError(
             f"step '{step.name}' returned nothing, but declares the output '{name}'",
@@ -158,7 +158,16 @@ def store_result(step: Step, hub: DataHub, result: Any) -> list[Output]:
     if name not in hub:  # nexus.testing runs a plugin without an io_mapping: keep it in memory
         hub.put(name, result)
         return []
-    return [Output(name, hub.save(name, result), hub.entry(name).handler.name)]
+    entry = hub.entry(name)
+    path = hub.save(name, result)
+    if entry.implied:
+        log.info(
+            "'%s' is not in the io_mapping: saved to %s (handler %s, from its type)",
+            name,
+            path,
+            entry.handler.name,
+        )
+    return [Output(name, path, entry.handler.name)]
 
 
 def _plugin_error(exc: BaseException, step: Step) -> BaseException | None:

@@ -298,11 +298,23 @@ def _params(config: DictConfig) -> dict[str, str]:
     pipeline = OmegaConf.to_container(config.pipeline, resolve=True) or {}
     values = {
         **_flatten(pipeline, "pipeline"),
+        **_own_values(config),
         "case": config.case.name,
         "steps": ", ".join(config.case.steps),
         "only": config.get("only"),
     }
     return {k: _short(v) for k, v in values.items()}
+
+
+def _own_values(config: DictConfig) -> dict[str, Any]:
+    """`steps.<key>.<param>`: the values a step has of its own, and the switches turned off."""
+    nodes = OmegaConf.to_container(config.get("steps") or {}, resolve=False) or {}
+    own = {}
+    for key, node in nodes.items():  # type: ignore[union-attr]
+        for param, raw in (node or {}).items():
+            if raw != f"${{pipeline.{param}}}" and (param, raw) != ("enabled", True):
+                own[f"steps.{key}.{param}"] = config.steps[key][param]
+    return own
 
 
 def _metrics(manifest: dict[str, Any]) -> dict[str, float]:

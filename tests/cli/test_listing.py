@@ -31,6 +31,12 @@ CATALOG = [
     "case       words        cases/words/case.yaml    Tokenizer -> Counter",
 ]
 
+#: Under `list cases`, each step of the case with the names it reads and writes.
+WORDS_WIRING = [
+    "    1. Tokenizer: raw_text -> tokens",
+    "    2. Counter: tokens, stop_words -> counts",
+]
+
 EXTRAS = """
     from typing import Annotated
 
@@ -135,7 +141,7 @@ def squeezed(lines: list[str]) -> list[str]:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["cases"], CATALOG[9:]),
+        (["cases"], CATALOG[9:] + WORDS_WIRING),
         (["handlers"], CATALOG[2:8]),
         (["cases", "handlers", "generators"], CATALOG[2:]),
         (["plugins", "plugins"], CATALOG[:2]),
@@ -155,6 +161,7 @@ def test_a_broken_case_is_listed_with_its_problem(catalog: ProjectDir) -> None:
         "case  broken  cases/broken/case.yaml  "
         "(cannot be read: 1 problem in cases/broken/case.yaml)",
         "case  words   cases/words/case.yaml   Tokenizer -> Counter",
+        *WORDS_WIRING,
     ]
 
 

@@ -142,7 +142,8 @@ def test_the_template_runs_beside_the_demo_of_this_repository(tmp_path: Path) ->
     listed = project.run("list", "cases").stdout.splitlines()
 
     assert run.manifest["status"] == "completed"
-    assert [line.split()[1] for line in listed] == ["demo", "my_study"]
+    cases = [line.split()[1] for line in listed if line.startswith("case ")]
+    assert cases == ["demo", "my_study"]
 
 
 def usage(extra: str = "") -> str:

@@ -190,7 +190,7 @@ FIX = "fix them in the file named, or override them: python -m nexus case=c1 pip
             ["pipeline.count=1"],
             [
                 "1 invalid parameter in case 'c1'",
-                "steps: Maker: config.count = -2 (from cases/c1/case.yaml, steps: Maker): "
+                "steps.maker.count = -2 (from cases/c1/case.yaml, steps: Maker): "
                 "Input should be greater than or equal to 0 [step 'Maker']",
             ],
             id="out-of-bounds-in-a-step-config",
@@ -199,7 +199,7 @@ FIX = "fix them in the file named, or override them: python -m nexus case=c1 pip
             {"steps": "[Maker, {plugin: User, config: {fctor: 2}}]"},
             [],
             [
-                "steps: User: config.fctor (from cases/c1/case.yaml): step 'User' has no "
+                "steps.user.fctor = 2 (from cases/c1/case.yaml, steps: User): step 'User' has no "
                 "parameter 'fctor'; did you mean 'factor'?",
             ],
             id="unknown-key-in-a-step-config",
