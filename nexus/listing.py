@@ -7,7 +7,8 @@ from typing import TypeVar
 from nexus.cases import case_file, load_case
 from nexus.catalog import Catalog, load_catalog
 from nexus.errors import NexusError, ProjectError, did_you_mean
-from nexus.registry import PluginSpec
+from nexus.handlers.recording import missing_packages
+from nexus.registry import HandlerSpec, PluginSpec
 
 __all__ = ["KINDS", "command", "list_lines"]
 
@@ -67,7 +68,7 @@ class _Rows:
                 "handler",
                 spec.name,
                 self.catalog.origin(spec.origin),
-                " ".join(spec.extensions) or "(no extension)",
+                _extensions(spec),
             )
             for spec in _sorted(self.registry.handlers)
         ]
@@ -92,6 +93,13 @@ class _Rows:
 
 def _sorted(specs: dict[str, T]) -> list[T]:
     return [specs[name] for name in sorted(specs, key=lambda n: (n.lower(), n))]
+
+
+def _extensions(spec: HandlerSpec) -> str:
+    """Its extensions, and what to install when a package it needs is missing."""
+    shown = " ".join(spec.extensions) or "(no extension)"
+    missing = missing_packages(spec.instance)
+    return f"{shown}  (not usable: {missing})" if missing else shown
 
 
 def _flow(spec: PluginSpec) -> str:

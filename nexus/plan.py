@@ -13,10 +13,11 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from nexus.errors import PlanError, did_you_mean, problems
+from nexus.handlers.recording import missing_packages
 from nexus.hub import DataEntry, inside
 from nexus.markers import DataSink, DataSource
 from nexus.project import Project
-from nexus.registry import PluginSpec, Registry
+from nexus.registry import HandlerSpec, PluginSpec, Registry
 from nexus.rundirs import earlier_runs, read_manifest
 
 __all__ = ["Plan", "Step", "build_plan"]
@@ -208,6 +209,10 @@ def _entries(
         if spec is None:
             found.append(_handler_problem(name, where, registry, shown))
             continue
+        missing = missing_packages(spec.instance)
+        if missing:
+            found.append(f"handler '{spec.name}' of '{name}' (in {shown}) {missing}")
+            continue
         producer = producers.get(name)
         path = Path(where["path"])
         if (
@@ -236,11 +241,20 @@ def _entries(
             name=name,
             path=location,
             handler=spec,
-            args=dict(where.get("handler_args") or {}),
+            args=_handler_args(spec, name, where.get("handler_args")),
             producer=producer,
             declared=f"{shown}, io_mapping.{name}",
         )
     return entries
+
+
+def _handler_args(spec: HandlerSpec, name: str, given: Any) -> dict[str, Any]:
+    """The case's handler_args over the handler's defaults for this logical name, if it has any.
+
+    A recording handler defaults its topic to the logical name: `/predicted_states`.
+    """
+    defaults = getattr(spec.instance, "default_args", None)
+    return {**(defaults(name) if callable(defaults) else {}), **dict(given or {})}
 
 
 def _escapes(path: Path) -> bool:
