@@ -11,7 +11,15 @@ from typing import Any
 import numpy as np
 
 from nexus.errors import DataError
-from nexus.handlers.recording import EXTRA, Clock, TopicInfo, missing_topic, needs, with_time
+from nexus.handlers.recording import (
+    EXTRA,
+    Clock,
+    TopicInfo,
+    missing_topic,
+    needs,
+    other_args,
+    with_time,
+)
 from nexus.registry import handler
 
 __all__ = ["Hdf5Handler"]
@@ -22,17 +30,25 @@ UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 @handler
 class Hdf5Handler:
-    """HDF5 logs (h5py): a dataset or a group of equal-length datasets as a DataFrame.
+    """HDF5 logs: a dataset, or a group of equal-length datasets, as a DataFrame.
 
-    Read by h5py (the `recordings` extra). A compound dataset gives a column per field, a
-    2-D one a column per index (`accel.0`, `accel.1`), a group a column per dataset
-    (nested groups as dotted names). Load args: `dataset` (default: `/` and the logical
-    name); `time`: the column holding the time (default `t`; null: no time column);
-    `time_unit`: `s` (default), `ms`, `us` or `ns`; `time_column` (default `t`);
-    `from_start` (default true: seconds from the dataset's first row, else as stored);
-    `start_s`, `end_s`: a window [start, end) in seconds from the first row, found by
-    binary search in the (ascending) time column, so only the rows inside are read.
-    Saves a DataFrame as a group (`dataset`) with one dataset per column.
+    Read by h5py (the `recordings` extra). A compound dataset gives a column per field, a 2-D
+    one a column per index (`accel.0`, `accel.1`), a group a column per dataset, nested
+    groups as dotted names. Saves a DataFrame as a group with a dataset per column.
+
+    Load args:
+
+    - `dataset`: the dataset or group to read (default: `/` and the logical name). One the
+      file lacks is an error listing those it has, with their lengths and types.
+    - `time`: the column holding the time (default `t`); `null` for data without one.
+    - `time_unit`: that column's unit: `s` (default), `ms`, `us` or `ns`.
+    - `time_column`: the name of the time column, in seconds (default `t`).
+    - `from_start`: `true` (default): seconds from the first row; `false`: as stored.
+    - `start_s`, `end_s`: only the rows in [start_s, end_s), in seconds from the first row,
+      found by binary search in the (ascending) time column: only those rows are read.
+
+    Save args: `dataset`, the group to write the columns to (default: `/` and the logical
+    name).
     """
 
     name = "hdf5"
@@ -54,7 +70,9 @@ class Hdf5Handler:
         from_start: bool = True,
         start_s: float | None = None,
         end_s: float | None = None,
+        **save_args: Any,
     ) -> Any:
+        other_args(self, "load", save_args)
         h5py = needs("h5py", "h5py", self.name)
         clock = Clock(time_column, from_start, start_s, end_s)
         if time_unit not in UNITS:
@@ -71,7 +89,8 @@ class Hdf5Handler:
                 ["the file is damaged or cut off (was the writer stopped before it closed it?)"],
             ) from exc
 
-    def save(self, obj: Any, path: Path, dataset: str = "/data") -> None:
+    def save(self, obj: Any, path: Path, dataset: str = "/data", **load_args: Any) -> None:
+        other_args(self, "save", load_args)
         h5py = needs("h5py", "h5py", self.name)
         _write(h5py, obj, Path(path), dataset)
 

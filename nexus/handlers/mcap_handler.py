@@ -15,6 +15,7 @@ from nexus.handlers.recording import (
     flatten,
     missing_topic,
     needs,
+    other_args,
     rows_to_frame,
     stamp_ns,
 )
@@ -39,17 +40,30 @@ DAMAGED = [
 class McapHandler:
     """MCAP recordings (Foxglove, ROS 2): one topic as a DataFrame; DataFrames saved as JSON.
 
-    Load args: `topic` (default: `/` and the logical name); `time_column` (default `t`);
-    `from_start` (default true: seconds from the recording's first message, else from the
-    Unix epoch); `stamp`: `log` (default), `publish`, `header` (the message's header.stamp)
-    or any field holding {sec, nanosec} or seconds; `start_s`, `end_s`: a window [start, end)
-    in seconds from the recording's first message, by log time, read through the file's
-    chunk index. JSON channels are read as they are; ROS 2 (cdr) channels need
-    mcap-ros2-support, protobuf ones mcap-protobuf-support.
+    The columns: the time, then the messages' fields, nested ones as dotted names
+    (`pose.position.x`); sequences stay one cell. JSON channels are read as they are, ROS 2
+    (`cdr`) ones through mcap-ros2-support, protobuf ones through mcap-protobuf-support.
 
-    Save args: `topic` (default: `/` and the logical name); `time_column` (default `t`):
-    seconds, the log time of each row; `start_ns`: the log time of t = 0, in ns since the
-    Unix epoch (default 0). A mapping {topic: DataFrame} is saved as one channel each.
+    Load args:
+
+    - `topic`: the topic to read (default: `/` and the logical name). A topic the file lacks
+      is an error listing those it has, with their message counts and types.
+    - `time_column`: the name of the time column (default `t`).
+    - `from_start`: `true` (default): seconds from the recording's first message (of any
+      topic); `false`: seconds since the Unix epoch.
+    - `stamp`: where each message's time comes from: `log` (its log time, default),
+      `publish`, `header` (its `header.stamp`), or any field holding `{sec, nanosec}` or
+      seconds.
+    - `start_s`, `end_s`: only the messages logged in [start_s, end_s), in seconds from the
+      recording's first message; only the chunks the file's index puts there are read.
+
+    Save args (a DataFrame, or a mapping {topic: DataFrame}, one JSON channel each):
+
+    - `topic`: the channel's topic (default: `/` and the logical name).
+    - `time_column`: the column of seconds that becomes each message's log and publish time
+      (default `t`); the other columns are the message, dotted names nested again.
+    - `start_ns`: the log time of t = 0, in ns since the Unix epoch (default 0); give the
+      recording's start to show results next to it in a viewer.
     """
 
     name = "mcap"
@@ -69,7 +83,9 @@ class McapHandler:
         stamp: str = "log",
         start_s: float | None = None,
         end_s: float | None = None,
+        **save_args: Any,
     ) -> Any:
+        other_args(self, "load", save_args)
         needs("mcap.reader", "mcap", self.name, extra=None)
         clock = Clock(time_column, from_start, start_s, end_s)
         try:
@@ -89,7 +105,9 @@ class McapHandler:
         topic: str | None = None,
         time_column: str = "t",
         start_ns: int = 0,
+        **load_args: Any,
     ) -> None:
+        other_args(self, "save", load_args)
         frames = dict(obj) if isinstance(obj, Mapping) else {topic or "/data": obj}
         write_frames(frames, Path(path), time_column, start_ns)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
+import inspect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ __all__ = [
     "missing_packages",
     "missing_topic",
     "needs",
+    "other_args",
     "rows_to_frame",
     "stamp_ns",
     "with_time",
@@ -65,6 +67,31 @@ def missing_packages(handler_obj: Any) -> str | None:
     extra = getattr(handler_obj, "extra", None)
     install = f"pip install 'nexus[{extra}]'" if extra else f"pip install {' '.join(missing)}"
     return f"needs {', '.join(missing)}: {install}"
+
+
+def other_args(handler_obj: Any, method: str, given: dict[str, Any]) -> None:
+    """Accept the other method's arguments, ignored; any other name is a mistake, named.
+
+    One handler_args serves both load and save: an output read back by a later run is loaded
+    with the arguments it was saved with.
+    """
+    own = _parameters(getattr(handler_obj, method))
+    other = _parameters(getattr(handler_obj, "save" if method == "load" else "load"))
+    unknown = [name for name in given if name not in other]
+    if unknown:
+        known = sorted({*own, *other})
+        raise DataError(
+            f"handler '{handler_obj.name}' has no argument '{unknown[0]}'",
+            [did_you_mean(unknown[0], known), f"its arguments: {', '.join(known)}"],
+        )
+
+
+def _parameters(method: Any) -> list[str]:
+    return [
+        p.name
+        for p in inspect.signature(method).parameters.values()
+        if p.name not in ("obj", "path") and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
 
 
 @dataclass(frozen=True)

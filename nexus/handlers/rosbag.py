@@ -13,6 +13,7 @@ from nexus.handlers.recording import (
     flatten,
     missing_topic,
     needs,
+    other_args,
     rows_to_frame,
     stamp_ns,
 )
@@ -23,16 +24,25 @@ __all__ = ["RosbagHandler"]
 
 @handler
 class RosbagHandler:
-    """ROS 1 `.bag` files and ROS 2 bag folders (sqlite3 or mcap), one topic as a DataFrame.
+    """ROS 1 `.bag` files and ROS 2 bag folders (sqlite3 or mcap): one topic as a DataFrame.
 
-    Read by rosbags (pure Python, no ROS installation; the `recordings` extra). Load args:
-    `topic` (default: `/` and the logical name); `time_column` (default `t`); `from_start`
-    (default true: seconds from the bag's first message, else from the Unix epoch); `stamp`:
-    `log` (the time the message was recorded, default), `header` (its header.stamp) or any
-    field holding {sec, nanosec} or seconds; `start_s`, `end_s`: a window [start, end) in
-    seconds from the bag's first message, by record time, read through the bag's index.
-    A ROS 2 bag without message definitions is decoded with the types of `typestore`
-    (default `ros2_humble`; any name of rosbags' Stores). Bags are only read, never written.
+    Read by rosbags (pure Python, no ROS installation needed; the `recordings` extra). The
+    columns: the time, then the messages' fields, nested ones as dotted names
+    (`header.stamp.sec`); sequences stay one cell. Bags are only read, never written.
+
+    Load args:
+
+    - `topic`: the topic to read (default: `/` and the logical name). A topic the bag lacks
+      is an error listing those it has, with their message counts and types.
+    - `time_column`: the name of the time column (default `t`).
+    - `from_start`: `true` (default): seconds from the bag's first message (of any topic);
+      `false`: seconds since the Unix epoch.
+    - `stamp`: where each message's time comes from: `log` (when it was recorded, default),
+      `header` (its `header.stamp`), or any field holding `{sec, nanosec}` or seconds.
+    - `start_s`, `end_s`: only the messages recorded in [start_s, end_s), in seconds from the
+      bag's first message, found through the bag's index.
+    - `typestore`: the message types for a ROS 2 bag that does not hold their definitions
+      (default `ros2_humble`; any of rosbags' stores, e.g. `ros2_jazzy`).
     """
 
     name = "rosbag"
@@ -54,7 +64,9 @@ class RosbagHandler:
         start_s: float | None = None,
         end_s: float | None = None,
         typestore: str = "ros2_humble",
+        **save_args: Any,
     ) -> Any:
+        other_args(self, "load", save_args)
         highlevel = needs("rosbags.highlevel", "rosbags", self.name)
         clock = Clock(time_column, from_start, start_s, end_s)
         path = Path(path)
