@@ -146,7 +146,7 @@ def _read_topic(stream: Any, path: Path, topic: str | None, clock: Clock, stamp:
     )
     start, end = clock.window_ns(first)
     found = reader.iter_messages(topics=[topic], starting_at=start, ending_before=end)
-    return _frame(found, first, clock, topic, stamp)
+    return _frame(found, first, clock, topic, stamp, lambda: reader.iter_messages(topics=[topic]))
 
 
 def _scan(reader: Any, path: Path, topic: str | None, clock: Clock, stamp: str) -> Any:
@@ -168,7 +168,7 @@ def _scan(reader: Any, path: Path, topic: str | None, clock: Clock, stamp: str) 
         for item in sorted(kept, key=lambda item: item[2].log_time)
         if (start is None or item[2].log_time >= start) and (end is None or item[2].log_time < end)
     ]
-    return _frame(iter(inside), first or 0, clock, topic, stamp)
+    return _frame(iter(inside), first or 0, clock, topic, stamp, lambda: iter(kept))
 
 
 def _infos(channels: Any, schemas: Mapping[int, Any], counts: Mapping[int, int]) -> list[TopicInfo]:
@@ -182,24 +182,40 @@ def _infos(channels: Any, schemas: Mapping[int, Any], counts: Mapping[int, int])
     return list(infos.values())
 
 
-def _frame(found: Iterator[Any], first: int, clock: Clock, topic: str, stamp: str) -> Any:
+def _frame(
+    found: Iterator[Any],
+    first: int,
+    clock: Clock,
+    topic: str,
+    stamp: str,
+    everything: Callable[[], Iterator[Any]],
+) -> Any:
+    """The messages `found` as a table; `everything` gives the topic's, to learn its columns."""
     decoders: dict[int, Callable[[bytes], Any]] = {}
-    rows, stamps = [], []
-    for schema, channel, message in found:
+
+    def row_of(schema: Any, channel: Any, message: Any) -> dict[str, Any]:
         decode = decoders.get(channel.id)
         if decode is None:
             decode = decoders[channel.id] = _decoder(schema, channel)
         try:
-            row = flatten(decode(message.data))
+            return flatten(decode(message.data))
         except Exception as exc:
             raise DataError(
                 f"cannot decode a message of topic '{topic}' logged at {message.log_time} ns: "
                 f"{type(exc).__name__}: {exc}",
                 [f"its channel's message encoding: {channel.message_encoding}", *DAMAGED[:1]],
             ) from exc
-        rows.append(row)
-        stamps.append(_stamp(stamp, message, row, topic))
-    return rows_to_frame(rows, stamps, first, clock, topic)
+
+    rows, stamps = [], []
+    for schema, channel, message in found:
+        rows.append(row_of(schema, channel, message))
+        stamps.append(_stamp(stamp, message, rows[-1], topic))
+
+    def sample() -> dict[str, Any] | None:
+        first_message = next(everything(), None)
+        return None if first_message is None else row_of(*first_message)
+
+    return rows_to_frame(rows, stamps, first, clock, topic, sample)
 
 
 def _stamp(stamp: str, message: Any, row: dict[str, Any], topic: str) -> int:

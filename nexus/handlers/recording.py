@@ -13,7 +13,7 @@ import importlib
 import importlib.util
 import inspect
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -237,12 +237,27 @@ def stamp_ns(row: dict[str, Any], field: str, topic: str) -> int:
 
 
 def rows_to_frame(
-    rows: list[dict[str, Any]], stamps_ns: list[int], first_ns: int, clock: Clock, topic: str
+    rows: list[dict[str, Any]],
+    stamps_ns: list[int],
+    first_ns: int,
+    clock: Clock,
+    topic: str,
+    sample: Callable[[], dict[str, Any] | None] = lambda: None,
 ) -> Any:
-    """A DataFrame: the time column, then the fields in the order the messages give them."""
+    """A DataFrame: the time column, then the fields in the order the messages give them.
+
+    With no rows (an empty window), `sample` gives one message of the topic, if it has any,
+    so the empty table has the columns and types a step expects.
+    """
     import pandas as pd
 
-    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    example = sample() if not rows else None
+    if rows:
+        frame = pd.DataFrame.from_records(rows)
+    elif example is not None:
+        frame = pd.DataFrame.from_records([example]).iloc[:0]
+    else:
+        frame = pd.DataFrame()
     return with_time(frame, stamps_ns, first_ns, clock, topic)
 
 

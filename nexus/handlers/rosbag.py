@@ -116,7 +116,12 @@ def _read_topic(bag: Any, path: Path, topic: str | None, clock: Clock, stamp: st
         row = flatten(bag.deserialize(raw, connection.msgtype))
         rows.append(row)
         stamps.append(logged if stamp == "log" else _field_stamp(stamp, row, topic))
-    return rows_to_frame(rows, stamps, first, clock, topic)
+
+    def sample() -> dict[str, Any] | None:
+        found = next(bag.messages(topics[topic].connections), None)
+        return None if found is None else flatten(bag.deserialize(found[2], found[0].msgtype))
+
+    return rows_to_frame(rows, stamps, first, clock, topic, sample)
 
 
 def _field_stamp(stamp: str, row: dict[str, Any], topic: str) -> int:
