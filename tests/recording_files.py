@@ -120,11 +120,12 @@ def write_rosbag(path: Path, version: int) -> Path:
     for ns, v in zip(B_NS, B_V, strict=True):
         messages.append((T0 + ns, "/b", "std_msgs/msg/Float64", types["std_msgs/msg/Float64"](v)))
     messages.sort(key=lambda m: m[0])
+    kinds = {topic: kind for _, topic, kind, _ in messages}
     if version == 1:
         from rosbags.rosbag1 import Writer as Writer1
 
         with Writer1(path) as writer:
-            conns = {t: writer.add_connection(t, m, typestore=store) for _, t, m, _ in messages}
+            conns = {t: writer.add_connection(t, m, typestore=store) for t, m in kinds.items()}
             for stamp, topic, kind, body in messages:
                 writer.write(conns[topic], stamp, store.serialize_ros1(body, kind))
         return path
@@ -133,7 +134,7 @@ def write_rosbag(path: Path, version: int) -> Path:
 
     plugin = StoragePlugin.SQLITE3 if version == 2 else StoragePlugin.MCAP
     with Writer2(path, version=9, storage_plugin=plugin) as writer:
-        conns = {t: writer.add_connection(t, m, typestore=store) for _, t, m, _ in messages}
+        conns = {t: writer.add_connection(t, m, typestore=store) for t, m in kinds.items()}
         for stamp, topic, kind, body in messages:
             writer.write(conns[topic], stamp, store.serialize_cdr(body, kind))
     return path

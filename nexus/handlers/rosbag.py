@@ -70,6 +70,7 @@ class RosbagHandler:
         highlevel = needs("rosbags.highlevel", "rosbags", self.name)
         clock = Clock(time_column, from_start, start_s, end_s)
         path = Path(path)
+        _check_layout(path)
         try:
             with highlevel.AnyReader([path], default_typestore=_typestore(typestore)) as bag:
                 return _read_topic(bag, path, topic, clock, stamp)
@@ -89,6 +90,20 @@ class RosbagHandler:
         raise DataError(
             "handler 'rosbag' only reads bags",
             ["save the table as MCAP (handler: mcap), which ROS 2 and Foxglove open"],
+        )
+
+
+def _check_layout(path: Path) -> None:
+    """A ROS 1 bag is a `.bag` file, a ROS 2 bag a folder with its metadata.yaml."""
+    if path.is_dir() and not (path / "metadata.yaml").is_file():
+        raise DataError(
+            f"{path.name} is not a ROS 2 bag folder: it has no metadata.yaml",
+            ["`ros2 bag reindex` writes it again from the bag's storage files"],
+        )
+    if path.is_file() and path.suffix != ".bag":
+        raise DataError(
+            f"{path.name} is neither a ROS 1 bag (.bag) nor a ROS 2 bag folder",
+            ["for a ROS 2 bag, give the folder holding metadata.yaml, not a file in it"],
         )
 
 
