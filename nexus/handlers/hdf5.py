@@ -174,12 +174,13 @@ def _columns(node: Any, name: str) -> dict[str, tuple[Any, str | None]]:
         leaf = name.rstrip("/").split("/")[-1] or "value"
         return _dataset_columns(node, leaf if node.dtype.names is None else "")
     columns: dict[str, tuple[Any, str | None]] = {}
-
-    def visit(relative: str, child: Any) -> None:
+    # items(), not visititems(): it keeps the order the columns were written in, if tracked.
+    for child_name, child in node.items():
         if isinstance(child, h5py.Dataset) and child.ndim >= 1:
-            columns.update(_dataset_columns(child, relative.replace("/", ".")))
-
-    node.visititems(visit)
+            columns.update(_dataset_columns(child, child_name))
+        elif isinstance(child, h5py.Group):
+            nested = _columns(child, child_name)
+            columns.update({f"{child_name}.{key}": value for key, value in nested.items()})
     return columns
 
 
