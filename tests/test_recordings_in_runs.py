@@ -129,3 +129,25 @@ def test_a_missing_optional_package_is_named_with_its_extra(
         "  handler 'hdf5' of 'samples' (in cases/drive/case.yaml) needs h5py: "
         "pip install 'nexus[recordings]'\n"
     ) in err
+
+
+@pytest.mark.parametrize(
+    ("module", "handler", "package"),
+    [("h5py", "Hdf5Handler", "h5py"), ("rosbags.highlevel", "RosbagHandler", "rosbags")],
+)
+def test_loading_without_the_optional_package_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, handler: str, package: str
+) -> None:
+    import nexus.handlers
+    from nexus.errors import DataError
+
+    monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed
+
+    with pytest.raises(DataError) as caught:
+        getattr(nexus.handlers, handler)().load(tmp_path / "drive.bag")
+
+    assert caught.value.render() == (
+        f"handler '{getattr(nexus.handlers, handler).name}' needs the package '{package}', "
+        "which is not installed\n"
+        f"  install it: pip install 'nexus[recordings]' (or: pip install {package})"
+    )
