@@ -6,7 +6,8 @@ Writes a recording of about SIZE MB per format into a temporary folder, with the
 own writers: `/camera` (10 Hz, 1 MB incompressible payloads: most of the file), `/imu`
 (200 Hz, six floats) and `/gps` (10 Hz). Then, each in a fresh process, interleaved:
 
-- floor: the imports (pandas, nexus's handlers, the format's library), reading nothing;
+- floor: the imports (pandas, nexus's handlers, the format's library), reading nothing
+  (every mode makes them; the times below leave them out);
 - topic: nexus reads `/imu` whole (handler_args {topic: /imu});
 - window: nexus reads 10 s of `/imu` from the middle (start_s, end_s);
 - everything: the yardstick, what a converter that loads the recording does: the format's
@@ -69,26 +70,24 @@ def measure(fmt: str, path: Path, duration: float, count: int) -> None:
     modes = ("floor", "topic", "window", "everything")
     command = [sys.executable, __file__, "--read", fmt, str(path)]
     reads = [lambda m=m: measured([*command, m, str(duration)]) for m in modes]
-    results: list[list[tuple[float, float]]] = [[] for _ in modes]
+    results: list[list[tuple[float, ...]]] = [[] for _ in modes]
     for _ in range(count):  # interleaved, so that load from elsewhere hits all alike
         for result, one in zip(results, reads, strict=True):
             result.append(one())
-    floor = statistics.median(peak for _, peak in results[0])
-    print(f"  {'read':12s} {'wall s':20s} {'peak MB':20s} peak MB over the floor")
+    floor = statistics.median(peak for *_, peak in results[0])
+    print(f"  {'read':11s} {'wall s':19s} {'CPU s':19s} {'peak MB':25s} over the floor")
     for mode, runs in zip(modes, results, strict=True):
-        walls, peaks = [wall for wall, _ in runs], [peak for _, peak in runs]
+        walls, cpus, peaks = ([run[i] for run in runs] for i in range(3))
         over = statistics.median(peaks) - floor
-        print(f"  {mode:12s} {spread(walls):20s} {spread(peaks):20s} {over:.1f}")
+        print(f"  {mode:11s} {spread(walls):19s} {spread(cpus):19s} {spread(peaks):25s} {over:.1f}")
 
 
-def measured(args: list[str]) -> tuple[float, float]:
-    """Wall seconds of a reading process, and the peak MB it reports."""
-    started = time.perf_counter()
+def measured(args: list[str]) -> tuple[float, ...]:
+    """The wall and CPU seconds of a read (imports excluded) and the peak MB of its process."""
     done = subprocess.run(args, cwd=PROJECT, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return wall, float(done.stdout.split()[-1])
+    return tuple(float(value) for value in done.stdout.split()[-3:])
 
 
 def topic_mb(fmt: str, path: Path) -> float:
@@ -109,22 +108,26 @@ def peak_mb() -> float:
 
 
 def read(fmt: str, path_text: str, mode: str, duration_text: str) -> None:
-    """One measured read, then its peak memory printed; fails on a wrong message count."""
-    _read(fmt, path_text, mode, duration_text)
-    print(f"{peak_mb():.1f}")
+    """One measured read; prints its wall and CPU seconds (imports excluded) and peak MB."""
+    _imports(fmt)
+    wall, cpu = time.perf_counter(), time.process_time()
+    if mode != "floor":
+        _read(fmt, path_text, mode, duration_text)
+    print(f"{time.perf_counter() - wall:.3f} {time.process_time() - cpu:.3f} {peak_mb():.1f}")
 
 
-def _read(fmt: str, path_text: str, mode: str, duration_text: str) -> None:
-    path, duration = Path(path_text), float(duration_text)
-    # Every mode imports what the floor does: the peaks differ by what was read.
+def _imports(fmt: str) -> None:
+    """What every mode imports, so that the peaks differ by what was read."""
     sys.path.insert(0, str(PROJECT))
     import pandas  # noqa: F401
 
     import nexus.handlers  # noqa: F401
 
     __import__({"mcap": "mcap.reader", "rosbag": "rosbags.highlevel", "hdf5": "h5py"}[fmt])
-    if mode == "floor":
-        return
+
+
+def _read(fmt: str, path_text: str, mode: str, duration_text: str) -> None:
+    path, duration = Path(path_text), float(duration_text)
     if mode == "everything":
         kept = EVERYTHING[fmt](path)
         assert kept > 0
