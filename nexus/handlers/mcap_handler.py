@@ -203,7 +203,11 @@ def _frame(
             raise DataError(
                 f"cannot decode a message of topic '{topic}' logged at {message.log_time} ns: "
                 f"{type(exc).__name__}: {exc}",
-                [f"its channel's message encoding: {channel.message_encoding}", *DAMAGED[:1]],
+                [
+                    f"its channel's message encoding: {channel.message_encoding}",
+                    "the message does not fit its channel's encoding or schema, or the file "
+                    "is damaged",
+                ],
             ) from exc
 
     rows, stamps = [], []

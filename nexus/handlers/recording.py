@@ -201,13 +201,18 @@ def _fields(value: Any) -> Iterable[tuple[str, Any]] | None:
         fields = dataclasses.fields(value)  # rosbags adds __msgtype__: not the message's own
         return ((f.name, getattr(value, f.name)) for f in fields if not f.name.startswith("_"))
     if hasattr(value, "DESCRIPTOR") and hasattr(value, "ListFields"):  # protobuf
-        from google.protobuf.json_format import MessageToDict
-
-        return MessageToDict(value, preserving_proto_field_name=True).items()
+        # Every field of the schema, set or not, so that all rows have the same columns.
+        return ((f.name, _repeated(getattr(value, f.name))) for f in value.DESCRIPTOR.fields)
     slots = getattr(type(value), "__slots__", None)
     if slots and not isinstance(value, str | bytes | int | float):
         return ((s, getattr(value, s)) for s in slots if not s.startswith("_"))
     return None
+
+
+def _repeated(value: Any) -> Any:
+    """A protobuf repeated field as a list; anything else as it is."""
+    is_repeated = hasattr(value, "extend") and not isinstance(value, list | bytearray)
+    return list(value) if is_repeated else value
 
 
 def _plain(value: Any) -> Any:
@@ -223,7 +228,8 @@ def stamp_ns(row: dict[str, Any], field: str, topic: str) -> int:
     """The time in a message's field, in ns: a {sec, nanosec} stamp or a number of seconds."""
     if field in row and isinstance(row[field], int | float) and not isinstance(row[field], bool):
         return round(row[field] * NS)
-    for sec, nsec in (("sec", "nanosec"), ("secs", "nsecs"), ("sec", "nsec")):
+    pairs = (("sec", "nanosec"), ("secs", "nsecs"), ("sec", "nsec"), ("seconds", "nanos"))
+    for sec, nsec in pairs:
         if f"{field}.{sec}" in row and f"{field}.{nsec}" in row:
             return int(row[f"{field}.{sec}"]) * NS + int(row[f"{field}.{nsec}"])
     fields = ", ".join(list(row)[:12]) or "(none)"

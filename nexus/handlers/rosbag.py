@@ -28,7 +28,8 @@ class RosbagHandler:
 
     Read by rosbags (pure Python, no ROS installation needed; the `recordings` extra). The
     columns: the time, then the messages' fields, nested ones as dotted names
-    (`header.stamp.sec`); sequences stay one cell. Bags are only read, never written.
+    (`header.stamp.sec`); sequences stay one cell. A ROS 2 bag folder has no extension to
+    tell its handler: name it, `handler: rosbag`. Bags are only read, never written.
 
     Load args:
 
