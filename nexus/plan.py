@@ -12,7 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from nexus.errors import PlanError, did_you_mean, problems
+from nexus.errors import DataError, PlanError, did_you_mean, problems
 from nexus.handlers.recording import missing_packages
 from nexus.hub import DataEntry, inside
 from nexus.markers import DataSink, DataSource
@@ -280,12 +280,34 @@ def _handler_problem(name: str, where: dict[str, Any], registry: Registry, shown
 def _check_inputs(
     steps: list[Step], entries: dict[str, DataEntry], producers: dict[str, str], found: list[str]
 ) -> None:
+    checked: set[str] = set()
     for step in steps:
         for name in step.spec.consumes:
             entry = entries.get(name)
-            if entry is None or entry.producer is not None or entry.path.exists():
+            if entry is None or entry.producer is not None or name in checked:
                 continue
-            found.append(
-                f"input '{name}' of step '{step.name}' not found: {entry.path} "
-                f"(mapped in {entry.declared})"
-            )
+            checked.add(name)
+            if not entry.path.exists():
+                found.append(
+                    f"input '{name}' of step '{step.name}' not found: {entry.path} "
+                    f"(mapped in {entry.declared})"
+                )
+                continue
+            problem = _check_content(entry)
+            if problem:
+                found.append(f"input '{name}' of step '{step.name}': {problem}")
+
+
+def _check_content(entry: DataEntry) -> str | None:
+    """What the input's handler finds wrong with it, if it checks (a recording's topic).
+
+    Its details, on lines of their own, follow the problem's line, indented further.
+    """
+    check = getattr(entry.handler.instance, "check", None)
+    if not callable(check):
+        return None
+    try:
+        check(entry.path, **entry.args)
+    except DataError as exc:
+        return "\n    ".join([exc.message, *exc.details, f"(mapped in {entry.declared})"])
+    return None

@@ -96,19 +96,68 @@ def test_an_mcap_output_is_a_topic_named_after_its_logical_name(
     pd.testing.assert_frame_equal(copied, McapHandler().load(recording, topic="/b"))
 
 
-def test_a_missing_topic_fails_the_run_with_the_topics_listed(
-    project: ProjectDir, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("fmt", "args", "expected"),
+    [
+        (
+            "mcap",
+            {"topic": "/c"},
+            "drive.mcap has no topic '/c'\n"
+            "    its topics (2):\n"
+            "      /a  (5 messages, json any)\n"
+            "      /b  (3 messages, json any)\n",
+        ),
+        (
+            "rosbag-ros1",
+            {"topic": "/a", "end_s": "soon"},
+            "handler argument end_s must be a number of seconds, got 'soon'\n",
+        ),
+        (
+            "rosbag-ros2",
+            {"topic": "/c"},
+            "drive has no topic '/c'\n    its topics (2):\n",
+        ),
+        (
+            "hdf5",
+            {"dataset": "/a", "time_units": "ns"},
+            "handler 'hdf5' has no argument 'time_units'\n"
+            "    did you mean 'time_unit' or 'time_column'?\n",
+        ),
+    ],
+    ids=list(FORMATS),
+)
+def test_a_recording_is_checked_before_the_run_starts(
+    project: ProjectDir, tmp_path: Path, fmt: str, args: dict, expected: str
 ) -> None:
-    recording = write_mcap_json(tmp_path / "drive.mcap")
-    project.case("drive", copy_case(recording, "mcap", {"topic": "/c"}))
+    name, write, _ = FORMATS[fmt]
+    recording = write(tmp_path / name)
+    project.case("drive", copy_case(recording, fmt.split("-")[0], args))
 
-    code = main(["case=drive"])
+    err = project.fail("case=drive")
 
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "nexus: drive.mcap has no topic '/c'\n" in err
-    assert "    /a  (5 messages, json any)\n" in err
-    assert "Traceback" not in err
+    assert err.startswith(
+        "nexus: 1 problem in the steps of case 'drive'\n"
+        f"  input 'samples' of step 'Copy': {expected}"
+    )
+    assert "    (mapped in cases/drive/case.yaml, io_mapping.samples)\n" in err
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_a_damaged_recording_is_found_before_the_run_starts(
+    project: ProjectDir, tmp_path: Path, fmt: str
+) -> None:
+    name, write, args = FORMATS[fmt]
+    recording = write(tmp_path / name)
+    damaged = recording if recording.is_file() else recording / f"{name}.db3"
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    project.case("drive", copy_case(recording, fmt.split("-")[0], args))
+
+    err = project.fail("case=drive")
+
+    assert f"  input 'samples' of step 'Copy': cannot read {name} as " in err or (
+        f"  input 'samples' of step 'Copy': {name} is cut off" in err
+    )
+    assert "damaged or cut off" in err
 
 
 def test_a_missing_optional_package_is_named_with_its_extra(

@@ -5,8 +5,10 @@ A handler is a class with `name`, `extensions`, `load(path, **args)` and `save(o
 Handlers that write a directory set `is_directory = True`; handlers whose saved objects are
 consumed while saving (iterators of frames) set `reload_after_save = True`, so the next step
 gets the saved data back, lazily, instead of the spent object. A handler may have
-`default_args(logical_name)`, the handler_args a case need not give (the recordings' topic),
-and `requires`, the (module, package) pairs it imports, so `list` can say what is missing.
+`default_args(logical_name)`, the handler_args a case need not give (the recordings' topic);
+`check(path, **args)`, which the plan calls on each input before any step runs (a DataError
+is a problem of the plan); and `requires`, the (module, package) pairs it imports, so `list`
+and the plan can say what is missing.
 """
 
 from nexus.handlers.frames import FrameSequence, FramesHandler

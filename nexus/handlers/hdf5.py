@@ -15,6 +15,8 @@ from nexus.handlers.recording import (
     EXTRA,
     Clock,
     TopicInfo,
+    clock_of,
+    load_arguments,
     missing_topic,
     needs,
     other_args,
@@ -84,15 +86,39 @@ class Hdf5Handler:
         except DataError:
             raise
         except Exception as exc:
+            raise _damaged(path, exc) from exc
+
+    def check(self, path: Path, **args: Any) -> None:
+        """Before a run: the arguments, and the dataset in the file."""
+        chosen = load_arguments(self, args)
+        clock_of(chosen)
+        if chosen.get("time_unit", "s") not in UNITS:
             raise DataError(
-                f"cannot read {path.name} as HDF5: {type(exc).__name__}: {exc}",
-                ["the file is damaged or cut off (was the writer stopped before it closed it?)"],
-            ) from exc
+                f"unknown time_unit '{chosen['time_unit']}'", [f"known: {', '.join(UNITS)}"]
+            )
+        h5py = needs("h5py", "h5py", self.name)
+        name = chosen.get("dataset")
+        try:
+            with h5py.File(path, "r") as file:
+                node = file.get(name) if name else None
+                if node is None or not _is_table(node):
+                    raise missing_topic(Path(path), name, _tables(file), arg="dataset")
+        except DataError:
+            raise
+        except Exception as exc:
+            raise _damaged(Path(path), exc) from exc
 
     def save(self, obj: Any, path: Path, dataset: str = "/data", **load_args: Any) -> None:
         other_args(self, "save", load_args)
         h5py = needs("h5py", "h5py", self.name)
         _write(h5py, obj, Path(path), dataset)
+
+
+def _damaged(path: Path, exc: Exception) -> DataError:
+    return DataError(
+        f"cannot read {path.name} as HDF5: {type(exc).__name__}: {exc}",
+        ["the file is damaged or cut off (was the writer stopped before it closed it?)"],
+    )
 
 
 def _read(

@@ -12,7 +12,9 @@ from nexus.handlers.mcap_write import write_frames
 from nexus.handlers.recording import (
     Clock,
     TopicInfo,
+    clock_of,
     flatten,
+    load_arguments,
     missing_topic,
     needs,
     other_args,
@@ -94,9 +96,27 @@ class McapHandler:
         except DataError:
             raise
         except Exception as exc:
-            raise DataError(
-                f"cannot read {Path(path).name} as MCAP: {type(exc).__name__}: {exc}", DAMAGED
-            ) from exc
+            raise _damaged(Path(path), exc) from exc
+
+    def check(self, path: Path, **args: Any) -> None:
+        """Before a run: the arguments, and the topic in the recording's summary."""
+        topic = load_arguments(self, args).get("topic")
+        clock_of(args)
+        needs("mcap.reader", "mcap", self.name, extra=None)
+        from mcap.reader import SeekingReader
+
+        try:
+            with open(path, "rb") as stream:
+                _check_magic(stream, Path(path))
+                summary = SeekingReader(stream).get_summary()
+        except DataError:
+            raise
+        except Exception as exc:
+            raise _damaged(Path(path), exc) from exc
+        if summary is not None and topic not in {c.topic for c in summary.channels.values()}:
+            counts = summary.statistics.channel_message_counts if summary.statistics else {}
+            infos = _infos(summary.channels.values(), summary.schemas, counts)
+            raise missing_topic(Path(path), topic, infos)
 
     def save(
         self,
@@ -110,6 +130,10 @@ class McapHandler:
         other_args(self, "save", load_args)
         frames = dict(obj) if isinstance(obj, Mapping) else {topic or "/data": obj}
         write_frames(frames, Path(path), time_column, start_ns)
+
+
+def _damaged(path: Path, exc: Exception) -> DataError:
+    return DataError(f"cannot read {path.name} as MCAP: {type(exc).__name__}: {exc}", DAMAGED)
 
 
 def _check_magic(stream: Any, path: Path) -> None:

@@ -25,7 +25,9 @@ __all__ = [
     "EXTRA",
     "Clock",
     "TopicInfo",
+    "clock_of",
     "flatten",
+    "load_arguments",
     "missing_packages",
     "missing_topic",
     "needs",
@@ -84,6 +86,23 @@ def other_args(handler_obj: Any, method: str, given: dict[str, Any]) -> None:
             f"handler '{handler_obj.name}' has no argument '{unknown[0]}'",
             [did_you_mean(unknown[0], known), f"its arguments: {', '.join(known)}"],
         )
+
+
+def load_arguments(handler_obj: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of `args` that load takes; an unknown one is an error, as in load."""
+    own = _parameters(handler_obj.load)
+    other_args(handler_obj, "load", {k: v for k, v in args.items() if k not in own})
+    return {k: v for k, v in args.items() if k in own}
+
+
+def clock_of(args: dict[str, Any]) -> Clock:
+    """The Clock that load's arguments ask for (checked)."""
+    return Clock(
+        args.get("time_column", "t"),
+        args.get("from_start", True),
+        args.get("start_s"),
+        args.get("end_s"),
+    )
 
 
 def _parameters(method: Any) -> list[str]:

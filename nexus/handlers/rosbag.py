@@ -10,7 +10,9 @@ from nexus.handlers.recording import (
     EXTRA,
     Clock,
     TopicInfo,
+    clock_of,
     flatten,
+    load_arguments,
     missing_topic,
     needs,
     other_args,
@@ -78,20 +80,40 @@ class RosbagHandler:
         except DataError:
             raise
         except Exception as exc:
-            raise DataError(
-                f"cannot read {path.name} as a ROS bag: {type(exc).__name__}: {exc}",
-                [
-                    "the bag is damaged or cut off (was the recorder stopped before it closed "
-                    "the bag?)",
-                    "`rosbag reindex` (ROS 1) or `ros2 bag reindex` (ROS 2) rebuilds its index",
-                ],
-            ) from exc
+            raise _damaged(path, exc) from exc
+
+    def check(self, path: Path, **args: Any) -> None:
+        """Before a run: the arguments, and the topic in the bag's index."""
+        chosen = load_arguments(self, args)
+        clock_of(chosen)
+        highlevel = needs("rosbags.highlevel", "rosbags", self.name)
+        path = Path(path)
+        _check_layout(path)
+        store = _typestore(chosen.get("typestore", "ros2_humble"))
+        try:
+            with highlevel.AnyReader([path], default_typestore=store) as bag:
+                topics = bag.topics
+        except Exception as exc:
+            raise _damaged(path, exc) from exc
+        if chosen.get("topic") not in topics:
+            infos = [TopicInfo(name, info.msgcount, info.msgtype) for name, info in topics.items()]
+            raise missing_topic(path, chosen.get("topic"), infos)
 
     def save(self, obj: Any, path: Path, **args: Any) -> None:
         raise DataError(
             "handler 'rosbag' only reads bags",
             ["save the table as MCAP (handler: mcap), which ROS 2 and Foxglove open"],
         )
+
+
+def _damaged(path: Path, exc: Exception) -> DataError:
+    return DataError(
+        f"cannot read {path.name} as a ROS bag: {type(exc).__name__}: {exc}",
+        [
+            "the bag is damaged or cut off (was the recorder stopped before it closed the bag?)",
+            "`rosbag reindex` (ROS 1) or `ros2 bag reindex` (ROS 2) rebuilds its index",
+        ],
+    )
 
 
 def _check_layout(path: Path) -> None:
