@@ -334,3 +334,21 @@ def test_a_frame_that_cannot_be_saved(tmp_path: Path, frame: pd.DataFrame, expec
         MCAP.save(frame, tmp_path / "r.mcap", topic="/r")
 
     assert caught.value.render().startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"start_s": 2, "end_s": 1}, "the window ends before it starts: start_s=2, end_s=1"),
+        ({"start_s": "2"}, "handler argument start_s must be a number of seconds, got '2'"),
+        ({"from_start": "no"}, "handler argument from_start must be true or false, got 'no'"),
+        ({"time_column": ""}, "handler argument time_column must be a name, got ''"),
+        ({"stamp": "header"}, "topic '/a' has no time stamp 'header.stamp'"),
+    ],
+    ids=["window-backwards", "start-as-text", "from_start-as-text", "no-name", "no-header"],
+)
+def test_arguments_that_cannot_work(recording: Path, args: dict, expected: str) -> None:
+    with pytest.raises(DataError) as caught:
+        MCAP.load(recording, topic="/a", **args)
+
+    assert caught.value.render().startswith(expected)

@@ -175,6 +175,10 @@ class Clock:
             )
         if not isinstance(self.column, str) or not self.column:
             raise DataError(f"handler argument time_column must be a name, got {self.column!r}")
+        if not isinstance(self.from_start, bool):
+            raise DataError(
+                f"handler argument from_start must be true or false, got {self.from_start!r}"
+            )
 
     def window_ns(self, first_ns: int) -> tuple[int | None, int | None]:
         """The window as [start, end) log times in ns, for a recording starting at `first_ns`."""
