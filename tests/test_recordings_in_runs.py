@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from recording_files import A_NS, A_X, seconds, write_hdf5, write_mcap_json, write_rosbag
 
-from nexus.cli import main
+from nexus.cli.main import main
 from nexus.handlers import McapHandler
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from nexus.core.registry import handler
 from nexus.errors import DataError
 from nexus.handlers.recording import (
     EXTRA,
@@ -22,7 +23,6 @@ from nexus.handlers.recording import (
     other_args,
     with_time,
 )
-from nexus.registry import handler
 
 __all__ = ["Hdf5Handler"]
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from nexus.core.registry import handler
 from nexus.errors import DataError
 from nexus.handlers.mcap_write import write_frames
 from nexus.handlers.recording import (
@@ -21,7 +22,6 @@ from nexus.handlers.recording import (
     rows_to_frame,
     stamp_ns,
 )
-from nexus.registry import handler
 
 __all__ = ["McapHandler"]
 

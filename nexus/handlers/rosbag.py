@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nexus.core.registry import handler
 from nexus.errors import DataError
 from nexus.handlers.recording import (
     EXTRA,
@@ -19,7 +20,6 @@ from nexus.handlers.recording import (
     rows_to_frame,
     stamp_ns,
 )
-from nexus.registry import handler
 
 __all__ = ["RosbagHandler"]
 

@@ -140,7 +140,7 @@ def test_tracking_to_a_server_uri(toy_project, tmp_path, mlflow_server_for):
 
 def test_tracking_disabled_never_imports_mlflow(toy_project):
     code = (
-        "import sys; from nexus.cli import main; "
+        "import sys; from nexus.cli.main import main; "
         "rc = main(['case=toy', 'tracking.enabled=false']); "
         "print('exit', rc, 'mlflow loaded:', any(m.split('.')[0] == 'mlflow' for m in sys.modules))"
     )
