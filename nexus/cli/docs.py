@@ -174,7 +174,7 @@ def _handler(catalog: Catalog, spec: HandlerSpec) -> list[str]:
         f"- **load**: `load{signature(spec.instance.load)}`",
         f"- **save**: `save{signature(spec.instance.save)}`",
     ]
-    return lines
+    return lines + _details(spec.cls)
 
 
 def _generator(catalog: Catalog, spec: GeneratorSpec) -> list[str]:
@@ -308,6 +308,12 @@ def _summary(obj: Any) -> str:
     """The first paragraph of the docstring, on one line."""
     doc = inspect.getdoc(obj) or ""
     return " ".join(doc.split("\n\n")[0].split())
+
+
+def _details(obj: Any) -> list[str]:
+    """The docstring after its first paragraph, as the Markdown it is written in (its args)."""
+    rest = (inspect.getdoc(obj) or "").split("\n\n", 1)[1:]
+    return ["", *rest[0].strip().splitlines()] if rest and rest[0].strip() else []
 
 
 def _label(text: str) -> str:

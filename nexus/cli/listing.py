@@ -7,8 +7,9 @@ from typing import TypeVar
 from nexus.config.cases import case_file, load_case
 from nexus.config.catalog import Catalog, load_catalog
 from nexus.config.wiring import case_steps, check_wiring
-from nexus.core.registry import PluginSpec
+from nexus.core.registry import HandlerSpec, PluginSpec
 from nexus.errors import NexusError, ProjectError, did_you_mean
+from nexus.handlers.recording import missing_packages
 
 __all__ = ["KINDS", "command", "list_lines", "wiring_lines"]
 
@@ -96,7 +97,7 @@ class _Rows:
                 "handler",
                 spec.name,
                 self.catalog.origin(spec.origin),
-                " ".join(spec.extensions) or "(no extension)",
+                _extensions(spec),
             )
             for spec in _sorted(self.registry.handlers)
         ]
@@ -121,6 +122,13 @@ class _Rows:
 
 def _sorted(specs: dict[str, T]) -> list[T]:
     return [specs[name] for name in sorted(specs, key=lambda n: (n.lower(), n))]
+
+
+def _extensions(spec: HandlerSpec) -> str:
+    """Its extensions, and what to install when a package it needs is missing."""
+    shown = " ".join(spec.extensions) or "(no extension)"
+    missing = missing_packages(spec.instance)
+    return f"{shown}  (not usable: {missing})" if missing else shown
 
 
 def _flow(spec: PluginSpec) -> str:

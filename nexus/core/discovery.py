@@ -23,6 +23,9 @@ BUILTIN_MODULES = (
     "nexus.handlers.json_handler",
     "nexus.handlers.frames",
     "nexus.handlers.video",
+    "nexus.handlers.mcap_handler",
+    "nexus.handlers.rosbag",
+    "nexus.handlers.hdf5",
 )
 
 

@@ -142,8 +142,9 @@ class DataHub:
         started = time.perf_counter()
         try:
             data = entry.handler.instance.load(entry.path, **entry.args)
-        except DataError:
-            raise
+        except DataError as exc:  # the handler's own words, and which input it was reading
+            mapped = f"'{entry.name}' is mapped to {entry.path}{where}"
+            raise DataError(exc.message, [*exc.details, mapped]) from exc
         except Exception as exc:
             raise DataError(
                 f"cannot read '{entry.name}' from {entry.path} with handler "

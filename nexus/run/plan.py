@@ -16,8 +16,9 @@ from nexus.config.cases import step_key
 from nexus.config.wiring import Step, check_wiring, wired_steps
 from nexus.core.hub import DataEntry, inside
 from nexus.core.project import Project
-from nexus.core.registry import Registry
-from nexus.errors import PlanError, did_you_mean, problems
+from nexus.core.registry import HandlerSpec, Registry
+from nexus.errors import DataError, PlanError, did_you_mean, problems
+from nexus.handlers.recording import missing_packages
 from nexus.run.rundirs import earlier_runs, read_manifest
 
 __all__ = ["Plan", "Step", "build_plan"]
@@ -190,6 +191,10 @@ def _entries(
         if spec is None:
             found.append(_handler_problem(name, where, registry, shown))
             continue
+        missing = missing_packages(spec.instance)
+        if missing:
+            found.append(f"handler '{spec.name}' of '{name}' (in {shown}) {missing}")
+            continue
         producer = producers.get(name)
         path = Path(where["path"])
         if (
@@ -216,7 +221,7 @@ def _entries(
             name=name,
             path=location,
             handler=spec,
-            args=dict(where.get("handler_args") or {}),
+            args=_handler_args(spec, name, where.get("handler_args")),
             producer=producer,
             declared=(
                 f"not in the io_mapping of {shown}: placed by its type"
@@ -226,6 +231,15 @@ def _entries(
             implied=name in implied,
         )
     return entries
+
+
+def _handler_args(spec: HandlerSpec, name: str, given: Any) -> dict[str, Any]:
+    """The case's handler_args over the handler's defaults for this logical name, if it has any.
+
+    A recording handler defaults its topic to the logical name: `/predicted_states`.
+    """
+    defaults = getattr(spec.instance, "default_args", None)
+    return {**(defaults(name) if callable(defaults) else {}), **dict(given or {})}
 
 
 def _escapes(path: Path) -> bool:
@@ -249,12 +263,34 @@ def _handler_problem(name: str, where: dict[str, Any], registry: Registry, shown
 
 
 def _check_inputs(steps: list[Step], entries: dict[str, DataEntry], found: list[str]) -> None:
+    checked: set[str] = set()
     for step in steps:
         for name in step.consumes:
             entry = entries.get(name)
-            if entry is None or entry.producer is not None or entry.path.exists():
+            if entry is None or entry.producer is not None or name in checked:
                 continue
-            found.append(
-                f"input '{name}' of step '{step.name}' not found: {entry.path} "
-                f"(mapped in {entry.declared})"
-            )
+            checked.add(name)
+            if not entry.path.exists():
+                found.append(
+                    f"input '{name}' of step '{step.name}' not found: {entry.path} "
+                    f"(mapped in {entry.declared})"
+                )
+                continue
+            problem = _check_content(entry)
+            if problem:
+                found.append(f"input '{name}' of step '{step.name}': {problem}")
+
+
+def _check_content(entry: DataEntry) -> str | None:
+    """What the input's handler finds wrong with it, if it checks (a recording's topic).
+
+    Its details, on lines of their own, follow the problem's line, indented further.
+    """
+    check = getattr(entry.handler.instance, "check", None)
+    if not callable(check):
+        return None
+    try:
+        check(entry.path, **entry.args)
+    except DataError as exc:
+        return "\n    ".join([exc.message, *exc.details, f"(mapped in {entry.declared})"])
+    return None

@@ -1,4 +1,9 @@
-"""The demo's raw data: a curvy 2-D path, its late and noisy measurements, the video's clock."""
+"""The demo's raw data: a curvy 2-D path, its late and noisy measurements, the video's clock.
+
+Written twice: as three CSV files (case `demo`) and as one MCAP recording, `drive.mcap`, with
+a topic each (case `demo_mcap`). The recording holds the values the CSV files give when read,
+so both cases compute the same states.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from nexus import generator
+from nexus.handlers import McapHandler
 
 __all__ = ["generate_demo_data", "true_position"]
 
@@ -26,6 +32,15 @@ SPEED_SWING = 0.4  # how much the phase speeds up and slows down along the loop
 
 RAW_DIR = "raw_data"
 FLOAT_FORMAT = "%.6f"  # fixed text, so two generations give identical bytes
+RECORDING = "drive.mcap"
+#: The recording's clock: t = 0 is logged at 2026-01-01T00:00:00Z, in ns since the Unix epoch.
+RECORDING_START_NS = 1_767_225_600_000_000_000
+#: The topic of each CSV table in the recording.
+TOPICS = {
+    "latent_measurements.csv": "/measurements",
+    "ground_truth.csv": "/ground_truth",
+    "video_manifest.csv": "/camera_times",
+}
 
 
 def true_position(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +59,8 @@ def generate_demo_data(
 ) -> list[Path]:
     """Write ground truth, latent measurements and the video manifest into `case_dir/raw_data`.
 
-    The defaults make the demo (1,800 rows, 300 frames); the benchmarks scale them: rows are
+    As CSV files, and as the topics of one MCAP recording, `drive.mcap`. The defaults make
+    the demo (1,800 rows, 300 frames); the benchmarks scale them: rows are
     `sample_rate_hz * duration_s`, frames `video_fps * duration_s`.
     """
     if min(duration_s, sample_rate_hz, video_fps) <= 0:
@@ -66,7 +82,21 @@ def generate_demo_data(
     }
     out_dir = Path(case_dir) / RAW_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [_write_atomically(table, out_dir / name) for name, table in tables.items()]
+    written = [_write_atomically(table, out_dir / name) for name, table in tables.items()]
+    return [*written, _write_recording(written, out_dir / RECORDING)]
+
+
+def _write_recording(tables: list[Path], path: Path) -> Path:
+    """The CSV tables, as read back, as one MCAP recording: a JSON topic each, t as log time."""
+    topics = {TOPICS[table.name]: pd.read_csv(table) for table in tables}
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        McapHandler().save(topics, partial, start_ns=RECORDING_START_NS)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _write_atomically(table: pd.DataFrame, path: Path) -> Path:

@@ -58,7 +58,7 @@ def test_the_committed_reference_of_this_repository_is_current(tmp_path: Path) -
     done = docs_in_new_process(project)
 
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == "wrote REFERENCE.md: 3 plugins, 5 handlers, 1 generator, 1 case\n"
+    assert done.stdout == "wrote REFERENCE.md: 3 plugins, 8 handlers, 1 generator, 2 cases\n"
     written = (project / "REFERENCE.md").read_text(encoding="utf-8")
     committed = (REPO / "REFERENCE.md").read_text(encoding="utf-8")
     assert written == committed, "REFERENCE.md is out of date: run `python -m nexus docs`"
@@ -87,7 +87,7 @@ def test_writes_the_expected_page(catalog: ProjectDir) -> None:
 
     out, err = catalog.capsys.readouterr()
     assert (code, err) == (0, "")
-    assert out == "wrote REFERENCE.md: 2 plugins, 6 handlers, 1 generator, 1 case\n"
+    assert out == "wrote REFERENCE.md: 2 plugins, 9 handlers, 1 generator, 1 case\n"
     assert reference.read_text(encoding="utf-8") == expected
     assert not list(catalog.root.glob(".REFERENCE*"))  # no temporary file left
 

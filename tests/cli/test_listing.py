@@ -23,9 +23,12 @@ CATALOG = [
     "plugin     Tokenizer    plugins/text_steps.py    raw_text -> tokens",
     "handler    csv          nexus (built in)         .csv",
     "handler    frames       nexus (built in)         (no extension)",
+    "handler    hdf5         nexus (built in)         .h5 .hdf5 .hdf",
     "handler    json         nexus (built in)         .json",
+    "handler    mcap         nexus (built in)         .mcap",
     "handler    mp4          nexus (built in)         .mp4",
     "handler    parquet      nexus (built in)         .parquet .pq",
+    "handler    rosbag       nexus (built in)         .bag",
     "handler    text         plugins/formats/text.py  .txt .text",
     "generator  sample_text  plugins/formats/text.py",
     "case       words        cases/words/case.yaml    Tokenizer -> Counter",
@@ -108,10 +111,13 @@ def test_plugins_in_subfolders_generators_and_installed_packages(
         "plugin     Tokenizer    plugins/text_steps.py                  raw_text -> tokens",
         "handler    csv          nexus (built in)                       .csv",
         "handler    frames       nexus (built in)                       (no extension)",
+        "handler    hdf5         nexus (built in)                       .h5 .hdf5 .hdf",
         "handler    json         nexus (built in)                       .json",
         "handler    lines        plugins/more/deep.py                   .lines",
+        "handler    mcap         nexus (built in)                       .mcap",
         "handler    mp4          nexus (built in)                       .mp4",
         "handler    parquet      nexus (built in)                       .parquet .pq",
+        "handler    rosbag       nexus (built in)                       .bag",
         "handler    text         plugins/formats/text.py                .txt .text",
         "handler    upper        entry point 'upper' of nexus-ext-demo  .up",
         "generator  numbers      plugins/more/deep.py",
@@ -141,8 +147,8 @@ def squeezed(lines: list[str]) -> list[str]:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["cases"], CATALOG[9:] + WORDS_WIRING),
-        (["handlers"], CATALOG[2:8]),
+        (["cases"], CATALOG[12:] + WORDS_WIRING),
+        (["handlers"], CATALOG[2:11]),
         (["cases", "handlers", "generators"], CATALOG[2:]),
         (["plugins", "plugins"], CATALOG[:2]),
     ],
@@ -221,8 +227,9 @@ def test_this_repository_in_a_fresh_process(tmp_path: Path) -> None:
     # The project files of this repository, without outputs: the lines docs/cases.md quotes.
     for folder in ("conf", "plugins"):
         shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__py*"))
-    (tmp_path / "cases/demo").mkdir(parents=True)
-    shutil.copy(REPO / "cases/demo/case.yaml", tmp_path / "cases/demo/case.yaml")
+    for case in ("demo", "demo_mcap"):
+        (tmp_path / "cases" / case).mkdir(parents=True)
+        shutil.copy(REPO / "cases" / case / "case.yaml", tmp_path / "cases" / case / "case.yaml")
 
     done = subprocess.run(
         [sys.executable, "-m", "nexus", "list"],
@@ -245,11 +252,16 @@ def test_this_repository_in_a_fresh_process(tmp_path: Path) -> None:
         "rendered_frames, video_manifest -> video",
         "handler    csv                  nexus (built in)                .csv",
         "handler    frames               nexus (built in)                (no extension)",
+        "handler    hdf5                 nexus (built in)                .h5 .hdf5 .hdf",
         "handler    json                 nexus (built in)                .json",
+        "handler    mcap                 nexus (built in)                .mcap",
         "handler    mp4                  nexus (built in)                .mp4",
         "handler    parquet              nexus (built in)                .parquet .pq",
+        "handler    rosbag               nexus (built in)                .bag",
         "generator  demo                 plugins/demo/data_generator.py",
         "case       demo                 cases/demo/case.yaml            "
+        "Latency Compensator -> Frame Renderer -> Video Creator",
+        "case       demo_mcap            cases/demo_mcap/case.yaml       "
         "Latency Compensator -> Frame Renderer -> Video Creator",
     ]
 

@@ -38,7 +38,7 @@ STEP_LOGS = "nexus.step"  # the loggers nexus gives the steps: nexus.step.<name>
 def raw(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
     """The demo's raw tables, generated once for the module."""
     case_dir = tmp_path_factory.mktemp("case")
-    return {path.stem: pd.read_csv(path) for path in generate_demo_data(case_dir)}
+    return {p.stem: pd.read_csv(p) for p in generate_demo_data(case_dir) if p.suffix == ".csv"}
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +86,12 @@ def test_generator_is_deterministic_and_writes_the_expected_rows(tmp_path: Path)
         "ground_truth.csv",
         "latent_measurements.csv",
         "video_manifest.csv",
+        "drive.mcap",
     ]
     for a, b in zip(first, second, strict=True):
         assert a.parent == tmp_path / "a" / "raw_data"
         assert a.read_bytes() == b.read_bytes()
-    tables = {p.stem: pd.read_csv(p) for p in first}
+    tables = {p.stem: pd.read_csv(p) for p in first if p.suffix == ".csv"}
     assert list(tables["ground_truth"].columns) == ["t", "x", "y"]
     assert list(tables["latent_measurements"].columns) == ["t", "x", "y"]
     assert list(tables["video_manifest"].columns) == ["frame_index", "t"]

@@ -26,7 +26,8 @@ log = logging.getLogger("tests.demo.workers")
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory: pytest.TempPathFactory) -> Scene:
     """20 frames of the demo (three chunks: two full, one short), small ones."""
-    raw = {p.stem: pd.read_csv(p) for p in generate_demo_data(tmp_path_factory.mktemp("case"))}
+    made = generate_demo_data(tmp_path_factory.mktemp("case"))
+    raw = {p.stem: pd.read_csv(p) for p in made if p.suffix == ".csv"}
     states = compensate(CompensatorConfig(measurements=raw["latent_measurements"]), log, Metrics())
     times = raw["video_manifest"]["t"].to_numpy()[100:120]
     track = Track.of(states, "states")
@@ -93,7 +94,7 @@ def test_the_renderer_uses_one_worker_per_core_by_default() -> None:
 
 
 def test_the_renderer_draws_the_same_frames_with_and_without_workers(tmp_path: Path) -> None:
-    raw = {p.stem: pd.read_csv(p) for p in generate_demo_data(tmp_path)}
+    raw = {p.stem: pd.read_csv(p) for p in generate_demo_data(tmp_path) if p.suffix == ".csv"}
     states = compensate(CompensatorConfig(measurements=raw["latent_measurements"]), log, Metrics())
 
     def frames(count: int) -> list[np.ndarray]:

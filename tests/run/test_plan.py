@@ -48,13 +48,13 @@ def read(run: Path, name: str) -> dict[str, Any]:
         pytest.param(
             "io_mapping: {made: {path: made.json, handler: jsn}}\nsteps: [Maker]\n",
             f"unknown handler 'jsn' for 'made' (in {SHOWN}); did you mean 'json'?; "
-            "known handlers: csv, frames, json, mp4, parquet",
+            "known handlers: csv, frames, hdf5, json, mcap, mp4, parquet, rosbag",
             id="unknown-handler",
         ),
         pytest.param(
             "io_mapping: {made: {path: made.dat}}\nsteps: [Maker]\n",
             f"no handler for 'made': none reads files like 'made.dat' (in {SHOWN}); "
-            "name one with handler: (csv, frames, json, mp4, parquet)",
+            "name one with handler: (csv, frames, hdf5, json, mcap, mp4, parquet, rosbag)",
             id="no-handler-for-the-extension",
         ),
         pytest.param(
