@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from nexus.errors import Abort, NexusError, ProjectError, did_you_mean
+from nexus.errors import Abort, NexusError, ProjectError, clipped, did_you_mean
 
 if TYPE_CHECKING:
     from nexus.cases import CaseFile
@@ -109,21 +109,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _report("interrupted", EXIT_INTERRUPTED)
     except OSError as exc:  # the disk full or read-only while Hydra or nexus writes a run
-        if exc.errno not in _DISK_ERRORS:
-            raise
+        if exc.errno not in _DISK_ERRORS:  # Hydra's MissingConfigException is an OSError too
+            return _report_other(exc)
         return _report(
             f"cannot write {exc.filename or 'the run'}: {exc.strerror}\n"
             "  free some space or make the folder writable, then run again"
         )
-    except Exception as exc:  # a Hydra error or a bug: short on the console, whole in a file
-        message = _explain_hydra_error(exc)
-        if message is not None:
-            return _report(message)
-        log_file = _save_traceback(exc)
-        return _report(
-            f"unexpected error: {type(exc).__name__}: {exc}\n"
-            f"  the traceback is in {log_file}; please report it"
-        )
+    except Exception as exc:
+        return _report_other(exc)
+
+
+def _report_other(exc: Exception) -> int:
+    """A Hydra error or a bug: short on the console, whole in a file."""
+    message = _explain_hydra_error(exc)
+    if message is not None:
+        return _report(message)
+    log_file = _save_traceback(exc)
+    return _report(
+        f"unexpected error: {type(exc).__name__}: {clipped(str(exc))}\n"
+        f"  the traceback is in {log_file}; please report it"
+    )
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -150,7 +155,8 @@ def _run_hydra(args: list[str]) -> int:
     from nexus.tracking import take_problems
 
     project = find_project()
-    selected = _selected_cases(args)
+    global_config = read_global_config(project)
+    selected = _selected_cases(args) or _default_case(global_config)
     if not selected and _is_help(args):
         print(USAGE.format(cases=", ".join(project.case_names()) or "(none)"))
         return EXIT_OK
@@ -166,7 +172,7 @@ def _run_hydra(args: list[str]) -> int:
     unknown = [c for c in selected if c not in project.case_names()]
     if unknown and not _is_help(args):
         raise _unknown_case(unknown[0], project.case_names())
-    modules = read_global_config(project).get("plugin_modules") or []
+    modules = global_config.get("plugin_modules") or []
     registry = discover(project, modules)
     use_session(Session(project, registry))
     cases = register_configs(project, registry, set(selected))
@@ -257,6 +263,16 @@ def _selected_cases(args: list[str]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
+def _default_case(global_config: dict[str, object]) -> list[str]:
+    """The case `conf/config.yaml` chooses in its defaults list (`- case: demo`), if any."""
+    defaults = global_config.get("defaults")
+    for entry in defaults if isinstance(defaults, list) else []:
+        choice = entry.get("case") if isinstance(entry, dict) else None
+        if isinstance(choice, str) and choice.strip() not in ("", "???"):
+            return [choice.strip()]
+    return []
+
+
 def _is_help(args: list[str]) -> bool:
     return any(a in ("--help", "-h", "--hydra-help", "--info", "-i") for a in args)
 
@@ -279,6 +295,10 @@ def _explain_hydra_error(exc: Exception) -> str | None:
     if not isinstance(exc, HydraException | OmegaConfBaseException):
         return None
     text = str(exc).strip()
+    if isinstance(exc, MissingConfigException):
+        choice = _unknown_choice(text, exc.options)
+        if choice is not None:
+            return choice
     missing = isinstance(exc, MissingConfigException) or "You must specify" in text
     if missing and "'case'" in text:
         return "no case chosen: add case=NAME\n  available cases: " + ", ".join(_cases())
@@ -290,6 +310,25 @@ def _explain_hydra_error(exc: Exception) -> str | None:
     if cause is not None and str(cause).strip() and str(cause).strip() not in text:
         lines.append(str(cause).strip().splitlines()[0])
     return "\n  ".join(lines)
+
+
+def _unknown_choice(text: str, options: Sequence[str] | None) -> str | None:
+    """`hydra/launcher=jobilb` or `case=`: the group's choices and the nearest one."""
+    match = re.search(r"Could not find '([^']*)/([^'/]*)'", text)
+    if match is None or options is None:
+        return None
+    group, name = match.groups()
+    choices = sorted(options)
+    if not name:
+        first = f"no choice given for '{group}': {group}= needs a name"
+        hint = ""
+    else:
+        first = f"unknown choice '{name}' for '{group}'"
+        hint = did_you_mean(name, choices)
+    lines = [first, hint, f"choices of {group}: {', '.join(choices) or '(none)'}"]
+    if group.startswith("hydra/") and name:
+        lines.append("a Hydra plugin's choices appear once its package is installed")
+    return "\n  ".join(line for line in lines if line)
 
 
 def _unknown_key(key: str) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "PluginImportError",
     "ProjectError",
     "StepError",
+    "clipped",
     "did_you_mean",
 ]
 
@@ -98,3 +99,11 @@ def did_you_mean(name: str, choices: Sequence[str]) -> str:
 def problems(count: int, what: str) -> str:
     """'1 invalid parameter' or '3 invalid parameters'."""
     return f"{count} {what}" + ("" if count == 1 else "s")
+
+
+def clipped(text: str, limit: int = 200) -> str:
+    """`text`, or its start and end around '...(N characters)...' when longer than `limit`."""
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]}...({len(text) - 2 * keep:,} characters)...{text[-keep:]}"

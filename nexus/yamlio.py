@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from nexus.errors import ProjectError
+from nexus.yamlshape import check_shape
 
 __all__ = ["load_yaml"]
 
@@ -44,7 +45,10 @@ _StrictLoader.add_constructor(
 
 
 def load_yaml(path: Path, shown_as: str | None = None) -> Any:
-    """Parse `path`; bad syntax, a duplicate key or a code tag is a ProjectError with its line."""
+    """Parse `path`; bad syntax, a duplicate key or a code tag is a ProjectError with its line.
+
+    So is a file nested too deep or whose aliases expand too far (see nexus.yamlshape).
+    """
     shown = shown_as or str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -53,6 +57,7 @@ def load_yaml(path: Path, shown_as: str | None = None) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"cannot read {shown}: {exc}") from exc
     try:
+        check_shape(text, shown, _StrictLoader)
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         raise ProjectError(_describe(exc, shown), _fix_for(exc)) from exc
