@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 from nexus.errors import NexusError, PluginImportError
+from nexus.exits import exit_import_error, os_exit_refused
 from nexus.project import Project
 from nexus.registry import Registry
 
@@ -97,9 +98,12 @@ def _add(registry: Registry, obj: object, origin: str) -> None:
 
 def _load_entry_point(point: object, origin: str) -> object:
     try:
-        return point.load()  # type: ignore[attr-defined]
+        with os_exit_refused():
+            return point.load()  # type: ignore[attr-defined]
     except NexusError:
         raise
+    except SystemExit as exc:
+        raise exit_import_error(exc, origin) from exc
     except Exception as exc:
         raise PluginImportError(
             f"cannot load {origin}: {type(exc).__name__}: {exc}",
@@ -113,9 +117,12 @@ def _load_entry_point(point: object, origin: str) -> object:
 
 def _import(name: str, shown: str, root: Path) -> ModuleType:
     try:
-        return importlib.import_module(name)
+        with os_exit_refused():
+            return importlib.import_module(name)
     except NexusError:
         raise
+    except SystemExit as exc:  # else every command would end, silently, with its code
+        raise exit_import_error(exc, f"plugin module {shown}") from exc
     except Exception as exc:
         raise PluginImportError(
             f"cannot import plugin module {shown}: {type(exc).__name__}: {exc}",

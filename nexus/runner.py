@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from nexus.context import Metrics, RunContext
 from nexus.errors import ConfigError, DataError, NexusError, StepError
+from nexus.exits import exit_step_error, os_exit_refused
 from nexus.hub import DataHub
 from nexus.manifest import Manifest, Output
 from nexus.markers import DataSource
@@ -52,9 +53,12 @@ def _context_for(context: RunContext, step: Step) -> RunContext:
 def _run_step(step: Step, hub: DataHub, context: RunContext, metrics: Metrics) -> list[Output]:
     config = build_config(step, hub)
     try:
-        return store_result(step, hub, call_plugin(step, config, hub, context, metrics))
+        with os_exit_refused():
+            return store_result(step, hub, call_plugin(step, config, hub, context, metrics))
     except StepError:
         raise
+    except SystemExit as exc:  # sys.exit in a plugin: its step fails, the command goes on
+        raise exit_step_error(exc, step.name, step.spec.name, step.spec.where) from exc
     except Exception as exc:
         # A plugin returning a generator runs while its output is saved, inside a handler:
         # whatever its own code raised is the step's failure, not the handler's.
