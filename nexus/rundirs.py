@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -101,8 +102,20 @@ def write_manifest(run_dir: Path, data: dict[str, Any]) -> None:
     """Write `run.json` through a temporary sibling, so it is never seen half-written."""
     path = run_dir / MANIFEST
     partial = path.with_name(_MANIFEST_PARTIAL.format(pid=os.getpid()))
-    partial.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    text = json.dumps(_strict_json(data), indent=2, default=str, allow_nan=False)
+    partial.write_text(text + "\n", encoding="utf-8")
     os.replace(partial, path)
+
+
+def _strict_json(value: Any) -> Any:
+    """`value` with every non-finite float as a string ('inf', 'nan'): JSON has no such number."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(item) for item in value]
+    return value
 
 
 def manifest_partials(run_dir: Path) -> list[Path]:
