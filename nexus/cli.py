@@ -109,6 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _report("interrupted", EXIT_INTERRUPTED)
     except OSError as exc:  # the disk full or read-only while Hydra or nexus writes a run
+        if exc.errno == errno.ENAMETOOLONG:
+            return _report(
+                f"a path is too long for this system: {clipped(str(exc.filename), 80)}\n"
+                "  shorten the value that names it (hydra.run.dir, a case's io_mapping path)"
+            )
         if exc.errno not in _DISK_ERRORS:  # Hydra's MissingConfigException is an OSError too
             return _report_other(exc)
         return _report(
@@ -150,10 +155,12 @@ def _run_hydra(args: list[str]) -> int:
     from nexus.compose import register_configs
     from nexus.config import read_global_config
     from nexus.discovery import discover
+    from nexus.overrides import check_overrides
     from nexus.project import find_project
     from nexus.rundirs import forget_claims
     from nexus.tracking import take_problems
 
+    check_overrides(args)
     project = find_project()
     global_config = read_global_config(project)
     selected = _selected_cases(args) or _default_case(global_config)
@@ -306,7 +313,7 @@ def _explain_hydra_error(exc: Exception) -> str | None:
     if match:
         return _unknown_key(match.group(1))
     cause = exc.__cause__
-    lines = [line for line in text.splitlines() if line.strip()][:6]
+    lines = [clipped(line) for line in text.splitlines() if line.strip()][:6]
     if cause is not None and str(cause).strip() and str(cause).strip() not in text:
         lines.append(str(cause).strip().splitlines()[0])
     return "\n  ".join(lines)

@@ -8,7 +8,7 @@ from typing import Any, cast
 from omegaconf import DictConfig, OmegaConf
 from pydantic import ValidationError
 
-from nexus.errors import ConfigError, did_you_mean, problems
+from nexus.errors import ConfigError, clipped, did_you_mean, problems
 from nexus.project import Project
 from nexus.registry import PluginSpec, Registry
 from nexus.yamlio import load_yaml
@@ -130,7 +130,7 @@ def _describe(
         in_step = key in layers.step_keys.get(spec.name, ())
         name = f"steps: {spec.name}: config.{shown}" if in_step else f"pipeline.{shown}"
         origin = layers.origin(key, spec.name)
-        return f"{name} = {values[key]!r} (from {origin}): {error['msg']}", ""
+        return f"{name} = {clipped(repr(values[key]))} (from {origin}): {error['msg']}", ""
     return f"pipeline.{shown}: {error['msg']}", f", no default in {_model(spec)}"
 
 
@@ -157,7 +157,7 @@ def _unknown_keys(
             continue
         hint = did_you_mean(key, sorted(declared))
         found.append(
-            f"pipeline.{key} = {value!r} (from {origin}): no step of this case has "
+            f"pipeline.{key} = {clipped(repr(value))} (from {origin}): no step of this case has "
             f"a parameter '{key}'" + (f"; {hint}" if hint else "")
         )
     for step, values in step_config.items():

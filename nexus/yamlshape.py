@@ -15,10 +15,12 @@ import yaml
 
 from nexus.errors import ProjectError
 
-__all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "check_shape"]
+__all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_DIGITS", "check_shape"]
 
 #: Collections nested deeper than this are refused; OmegaConf itself fails at about 150.
 MAX_DEPTH = 64
+#: Python converts at most this many digits of text to an int (sys.get_int_max_str_digits).
+MAX_DIGITS = 4300
 #: Values that aliases may add to a file (each `*name` counts every value its anchor holds).
 MAX_ALIAS_VALUES = 100_000
 
@@ -96,8 +98,22 @@ def check_shape(text: str, shown: str, loader: type[yaml.SafeLoader] = yaml.Safe
         elif isinstance(event, yaml.AliasEvent):
             shape.alias(event)
         elif isinstance(event, yaml.ScalarEvent):
+            _check_number(event, shown)
             if event.anchor is not None:
                 shape.sizes[event.anchor] = 1
             shape.add(1)
         elif isinstance(event, yaml.DocumentStartEvent):
             shape.sizes.clear()  # anchors are per document
+
+
+def _check_number(event: Any, shown: str) -> None:
+    """A plain integer longer than Python converts from text (4,300 digits) is refused."""
+    if event.style is not None or len(event.value) <= MAX_DIGITS:
+        return
+    digits = event.value.lstrip("+-").replace("_", "")
+    if digits.isdigit() and len(digits) > MAX_DIGITS:
+        raise ProjectError(
+            f"{shown}:{event.start_mark.line + 1}: a number of {len(digits):,} digits "
+            f"(a value takes at most {MAX_DIGITS:,})",
+            ["in quotes it is text"],
+        )
