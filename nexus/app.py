@@ -32,7 +32,7 @@ from nexus.project import Project
 from nexus.recorder_process import helper_process
 from nexus.registry import Registry
 from nexus.resume import resume_commands
-from nexus.rundirs import user_overrides
+from nexus.rundirs import run_inside, user_overrides
 from nexus.runner import run_plan
 from nexus.settings import check_settings
 from nexus.tracking import job_run_id
@@ -108,9 +108,11 @@ class PreflightCallback(Callback):
     """Checks a run before Hydra creates its directory, so a mistake writes nothing."""
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _refuse_used_dir(config.hydra.run, "hydra.run.dir")
         self._check(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _refuse_used_dir(config.hydra.sweep, "hydra.sweep.dir")
         # The swept values are not in this config; each job checks its own again.
         if not OmegaConf.is_missing(config, "case") and "name" in config.case:
             self._check(config)
@@ -123,6 +125,29 @@ class PreflightCallback(Callback):
         except NexusError as exc:
             raise Abort(exc) from exc
         mark_orphans(Path(config.paths.outputs) / str(config.case.name), config)
+
+
+def _refuse_used_dir(section: DictConfig, key: str) -> None:
+    """Two runs never share a directory: a folder given for a run may not hold another run.
+
+    nexus's own default claims a new folder as it resolves (see rundirs): not resolved here,
+    so that a run refused later leaves no folder behind.
+    """
+    if "nexus.unique_dir" in str(OmegaConf.to_container(section, resolve=False).get("dir")):
+        return
+    folder = Path(section.dir)
+    found = run_inside(folder)
+    if found is not None:
+        raise Abort(
+            ProjectError(
+                f"{key} names a folder that holds a run already: {folder}",
+                [
+                    f"found {found}",
+                    f"runs never share a directory: leave {key} out (a new folder each "
+                    "run), or name a new or empty folder",
+                ],
+            )
+        )
 
 
 def _check_writable(folder: Path) -> None:

@@ -40,17 +40,20 @@ def run() -> NoReturn:
     loaded): threads are joined and the exit handlers run (logging closes its files,
     multiprocessing and joblib end their workers), as in a normal exit.
     """
-    from nexus.recorder_process import start_helper, stop_helper
-
     args = sys.argv[1:]
-    if _will_track(args):
-        start_helper()
     try:
-        code = main(args)
+        from nexus.recorder_process import start_helper, stop_helper
+
+        if _will_track(args):
+            start_helper()
+        try:
+            code = main(args)
+        finally:
+            stop_helper()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
-    finally:
-        stop_helper()
+    except KeyboardInterrupt:  # before main() took over: imports, the helper's start
+        code = _report("interrupted", EXIT_INTERRUPTED)
     _exit_now(code)
 
 
@@ -190,7 +193,7 @@ def _run_hydra(args: list[str]) -> int:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
     app = hydra.main(config_path=str(project.conf_dir), config_name="config", version_base="1.3")
     saved_argv = sys.argv
-    sys.argv = [saved_argv[0] if saved_argv else "nexus", *_flags_first(args)]
+    sys.argv = [saved_argv[0] if saved_argv else "nexus", *_quote_cases(_flags_first(args))]
     sys.stderr = _QuietHydra(sys.stderr)
     try:
         with objects_frozen():  # the plugins' modules are loaded: see objects_frozen
@@ -267,7 +270,23 @@ def _hydra_reads_as_value(name: str) -> bool:
 
 def _selected_cases(args: list[str]) -> list[str]:
     values = [a.split("=", 1)[1] for a in args if a.startswith("case=")]
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return [_unquoted(v) for value in values for v in value.split(",") if _unquoted(v)]
+
+
+def _unquoted(name: str) -> str:
+    name = name.strip()
+    return name[1:-1] if len(name) > 1 and name[0] == name[-1] and name[0] in "'\"" else name
+
+
+def _quote_cases(args: list[str]) -> list[str]:
+    """`case=démo` as `case='démo'`: Hydra's override grammar takes only ASCII unquoted."""
+    quoted = []
+    for arg in args:
+        if arg.startswith("case=") and not arg.isascii():
+            names = [_unquoted(v) for v in arg.split("=", 1)[1].split(",")]
+            arg = "case=" + ",".join(n if n.isascii() else f"'{n}'" for n in names)
+        quoted.append(arg)
+    return quoted
 
 
 def _default_case(global_config: dict[str, object]) -> list[str]:

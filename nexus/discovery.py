@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import sys
@@ -98,7 +99,7 @@ def _add(registry: Registry, obj: object, origin: str) -> None:
 
 def _load_entry_point(point: object, origin: str) -> object:
     try:
-        with os_exit_refused():
+        with os_exit_refused(), _prints_to_stderr():
             return point.load()  # type: ignore[attr-defined]
     except NexusError:
         raise
@@ -117,7 +118,7 @@ def _load_entry_point(point: object, origin: str) -> object:
 
 def _import(name: str, shown: str, root: Path) -> ModuleType:
     try:
-        with os_exit_refused():
+        with os_exit_refused(), _prints_to_stderr():
             return importlib.import_module(name)
     except NexusError:
         raise
@@ -128,6 +129,11 @@ def _import(name: str, shown: str, root: Path) -> ModuleType:
             f"cannot import plugin module {shown}: {type(exc).__name__}: {exc}",
             [_where_it_failed(exc, root), "fix the module, or move it out of plugins/"],
         ) from exc
+
+
+def _prints_to_stderr() -> contextlib.AbstractContextManager[object]:
+    """Send what a module prints at import to stderr: stdout carries `--cfg job`'s YAML."""
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def _where_it_failed(exc: BaseException, root: Path) -> str:

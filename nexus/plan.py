@@ -165,7 +165,15 @@ def _inputs_source(
     if not wanted:
         return None
     explicit = cfg.get("inputs_from")
-    candidates = [Path(explicit)] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
+    if explicit:
+        explicit = Path(cfg.paths.root) / Path(explicit).expanduser()  # relative: to the root
+        if not explicit.is_dir():
+            found.append(
+                f"inputs_from= folder not found: {explicit} (a relative path starts at the "
+                "project root)"
+            )
+            return None
+    candidates = [explicit] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
     for run_dir in candidates:
         if _holds(run_dir, wanted, io_mapping):
             return run_dir.resolve()

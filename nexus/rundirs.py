@@ -17,6 +17,7 @@ __all__ = [
     "manifest_partials",
     "read_manifest",
     "register_resolvers",
+    "run_inside",
     "run_manifests",
     "update_manifest",
     "user_overrides",
@@ -48,6 +49,15 @@ def claim_unique_dir(parent: str, stamp: str) -> str:
             _claimed[key] = str(candidate)
             break
     return _claimed[key]
+
+
+def run_inside(folder: Path) -> Path | None:
+    """The `run.json` of a run in `folder` or below it (an earlier run, or a folder of runs)."""
+    if not folder.is_dir():
+        return None
+    if (folder / MANIFEST).exists() or (folder / ".hydra").exists():
+        return folder / MANIFEST
+    return next(folder.rglob(MANIFEST), None)
 
 
 def forget_claims() -> None:
