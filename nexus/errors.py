@@ -27,6 +27,7 @@ __all__ = [
     "StepError",
     "clipped",
     "did_you_mean",
+    "unknown_keys",
 ]
 
 
@@ -94,6 +95,19 @@ def did_you_mean(name: str, choices: Sequence[str]) -> str:
     if not matches:
         return ""
     return "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
+
+
+def unknown_keys(given: Iterable[object], known: Sequence[str]) -> list[str]:
+    """'key: unknown; did you mean ...?; known: ...' for each of `given` not in `known`."""
+    lines = []
+    for key in given:
+        if key not in known:
+            hint = did_you_mean(str(key), known)
+            shown = ", ".join(known[:12]) + (
+                f" and {len(known) - 12} more" if len(known) > 12 else ""
+            )
+            lines.append(f"{key}: unknown" + (f"; {hint}" if hint else "") + f"; known: {shown}")
+    return lines
 
 
 def problems(count: int, what: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from nexus.errors import PlanError, did_you_mean, problems
+from nexus.handler_args import check_handler_args
 from nexus.hub import DataEntry, inside
 from nexus.markers import DataSink, DataSource
 from nexus.project import Project
@@ -240,11 +241,18 @@ def _entries(
             continue
         else:
             location = run_dir / path
+        args, wrong = check_handler_args(
+            spec, dict(where.get("handler_args") or {}), saving=producer is not None
+        )
+        found.extend(
+            f"io_mapping.{name}.handler_args.{problem} (handler '{spec.name}', in {shown})"
+            for problem in wrong
+        )
         entries[name] = DataEntry(
             name=name,
             path=location,
             handler=spec,
-            args=dict(where.get("handler_args") or {}),
+            args=args,
             producer=producer,
             declared=f"{shown}, io_mapping.{name}",
         )
