@@ -53,11 +53,14 @@ def claim_unique_dir(parent: str, stamp: str) -> str:
 
 def run_inside(folder: Path) -> Path | None:
     """The `run.json` of a run in `folder` or below it (an earlier run, or a folder of runs)."""
-    if not folder.is_dir():
+    try:
+        if not folder.is_dir():
+            return None
+        if (folder / MANIFEST).exists() or (folder / ".hydra").exists():
+            return folder / MANIFEST
+        return next(folder.rglob(MANIFEST), None)
+    except OSError:  # a name too long, a folder not readable: the run's own start says so
         return None
-    if (folder / MANIFEST).exists() or (folder / ".hydra").exists():
-        return folder / MANIFEST
-    return next(folder.rglob(MANIFEST), None)
 
 
 def forget_claims() -> None:

@@ -7,12 +7,18 @@ a fresh copy of the toy project and pins what the user reads.
 from __future__ import annotations
 
 import json
+import shutil
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from e2e_helpers import Result, nexus
+import yaml
+from e2e_helpers import REPO, Result, nexus, start_nexus
 
 OFF = "tracking.enabled=false"
 
@@ -297,3 +303,294 @@ def _pids_with(marker: str) -> list[int]:
         if f"NEXUS_TEST_MARK={marker}".encode() in environ and state != "Z":
             found.append(int(entry.name))
     return found
+
+
+# Rough edges: overrides, run directories, inputs_from, case names, handler args, metrics
+
+MEDIA_STEPS = '''\
+from typing import Annotated
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from nexus import DataSink, plugin
+from nexus.handlers import Video
+
+
+class PicsConfig(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    pics: Annotated[list | None, DataSink(name="pics")] = None
+
+
+@plugin(name="Pics", default_config=PicsConfig)
+def pics(config: PicsConfig) -> list:
+    """Three small grey frames."""
+    open("PLUGIN_RAN", "w").close()
+    return [np.full((16, 16, 3), 40 * i, np.uint8) for i in range(3)]
+
+
+class FilmConfig(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    film: Annotated[Video | None, DataSink(name="film")] = None
+
+
+@plugin(name="Film", default_config=FilmConfig)
+def film(config: FilmConfig) -> Video:
+    """Three small grey frames as a video."""
+    open("PLUGIN_RAN", "w").close()
+    return Video(frames=[np.full((16, 16, 3), 40 * i, np.uint8) for i in range(3)], fps=10)
+
+
+class InfConfig(BaseModel):
+    pass
+
+
+@plugin(name="Infinite", default_config=InfConfig)
+def infinite(metrics) -> None:
+    """Logs a metric that is not a finite number."""
+    metrics.log("score", float("inf"))
+'''
+
+HANDLER_ARGS = {
+    "frames-compress": (
+        "pics",
+        "{path: pics, handler: frames, handler_args: {compress: 3}}",
+        ["handler_args.compress: unknown; did you mean 'compress_type' or 'compress_level'?"],
+    ),
+    "frames-level-as-text": (
+        "pics",
+        "{path: pics, handler: frames, handler_args: {compress_level: high}}",
+        ["handler_args.compress_level = 'high': Input should be a valid integer"],
+    ),
+    "frames-level-too-high": (
+        "pics",
+        "{path: pics, handler: frames, handler_args: {compress_level: 12}}",
+        ["handler_args.compress_level = 12: must be 0-9"],
+    ),
+    "frames-video-quality": (
+        "pics",
+        "{path: pics, handler: frames, handler_args: {video: {fps: 30, quality: 5}}}",
+        ["handler_args.video.quality: unknown; known: fps, codec, crf, preset, output_params"],
+    ),
+    "mp4-crf-high": (
+        "film",
+        "{path: film.mp4, handler: mp4, handler_args: {crf: high}}",
+        ["handler_args.crf = 'high': Input should be a valid integer", "handler 'mp4'"],
+    ),
+    "mp4-quality": (
+        "film",
+        "{path: film.mp4, handler_args: {quality: 5}}",
+        ["handler_args.quality: unknown; known: fps, codec, crf, preset, output_params"],
+    ),
+    "mp4-ranges": (
+        "film",
+        "{path: film.mp4, handler_args: {crf: 80, preset: fastest}}",
+        ["2 problems", "crf = 80: must be a whole number 0-51", "preset = 'fastest': one of"],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "mapping", "expected"), HANDLER_ARGS.values(), ids=HANDLER_ARGS.keys()
+)
+def test_handler_args_are_checked_before_the_first_step(
+    toy_project: Path, name: str, mapping: str, expected: list[str]
+) -> None:
+    _write(toy_project, "plugins/media_steps.py", MEDIA_STEPS)
+    step = "Pics" if name == "pics" else "Film"
+    _write(
+        toy_project, "cases/media/case.yaml", f"io_mapping:\n  {name}: {mapping}\nsteps: [{step}]\n"
+    )
+
+    result = nexus(toy_project, "case=media", OFF)
+
+    _assert_one_message(result, [f"io_mapping.{name}.", *expected])
+    assert not (toy_project / "PLUGIN_RAN").exists(), "the step ran before the check"
+    assert not (toy_project / "outputs").exists()
+
+
+def test_an_input_with_a_misspelt_pandas_argument_is_refused(toy_project: Path) -> None:
+    case = toy_project / "cases/toy/case.yaml"
+    case.write_text(
+        case.read_text().replace("handler: csv}", "handler: csv, handler_args: {sepp: ';'}}")
+    )
+
+    result = nexus(toy_project, "case=toy", OFF)
+
+    _assert_one_message(
+        result, ["io_mapping.numbers.handler_args.sepp: unknown; did you mean 'sep'?"]
+    )
+
+
+def test_a_metric_that_is_not_finite_fails_its_step_and_run_json_stays_json(
+    toy_project: Path,
+) -> None:
+    _write(toy_project, "plugins/media_steps.py", MEDIA_STEPS)
+    _write(toy_project, "cases/infinite/case.yaml", "steps: [Infinite]\n")
+
+    result = nexus(toy_project, "case=infinite", OFF)
+
+    _assert_one_message(result, ["step 'Infinite' failed: ValueError: metric 'score' is inf"])
+    [run_json] = (toy_project / "outputs").rglob("run.json")
+    json.loads(run_json.read_text(), parse_constant=_no_constant)
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"run.json holds {name}, which is not JSON")
+
+
+DIGITS = "9" * 100_000
+ODD_OVERRIDES = {
+    "100-kb-value": (
+        ["pipeline.factor=" + "x" * 100_000],
+        ["pipeline.factor = 'xxx", "characters)"],
+    ),
+    "100-kb-unknown-key-value": (["pipeline.fctor=" + "x" * 100_000], ["did you mean"]),
+    "100000-digits": ([f"pipeline.factor={DIGITS}"], ["a number of 100,000 digits"]),
+    "100000-digits-in-a-list": ([f"pipeline.factor=[1,{DIGITS}]"], ["100,000 digits"]),
+    "100000-digits-negative": ([f"pipeline.factor=-{DIGITS}"], ["100,000 digits"]),
+    "nested-5000-deep": (["pipeline.factor=" + "[" * 5000 + "]" * 5000], ["nested more than 64"]),
+    "path-too-long": (["hydra.run.dir=" + "d" * 100_000], ["a path is too long for this system"]),
+}
+
+
+@pytest.mark.parametrize(("args", "expected"), ODD_OVERRIDES.values(), ids=ODD_OVERRIDES.keys())
+def test_odd_overrides_are_parameter_errors_not_echoed_whole(
+    toy_project: Path, args: list[str], expected: list[str]
+) -> None:
+    result = nexus(toy_project, "case=toy", *args, OFF)
+
+    _assert_one_message(result, expected)
+    assert len(result.stderr) < 2000
+    assert "unexpected error" not in result.stderr
+
+
+def test_a_huge_number_in_a_case_file_names_its_line(toy_project: Path) -> None:
+    case = toy_project / "cases/toy/case.yaml"
+    case.write_text(case.read_text().replace("factor: 3", f"factor: {DIGITS}"))
+
+    result = nexus(toy_project, "case=toy", OFF)
+
+    _assert_one_message(result, ["cases/toy/case.yaml:", "a number of 100,000 digits"])
+
+
+USED_DIRS = {
+    "run-dir-of-a-run": ("hydra.run.dir={run}", "hydra.run.dir names a folder that holds a run"),
+    "run-dir-of-all-runs": ("hydra.run.dir={case}", "hydra.run.dir names a folder that holds"),
+    "sweep-dir-of-runs": ("hydra.sweep.dir={case}", "hydra.sweep.dir names a folder that holds"),
+}
+
+
+@pytest.mark.parametrize(("override", "expected"), USED_DIRS.values(), ids=USED_DIRS.keys())
+def test_a_run_directory_that_holds_a_run_is_refused(
+    toy_project: Path, override: str, expected: str
+) -> None:
+    first = nexus(toy_project, "case=toy", OFF)
+    assert first.code == 0, first.stderr
+    [run] = (toy_project / "outputs/toy").iterdir()
+    before = sorted(p for p in (toy_project / "outputs").rglob("*"))
+    args = ["-m", "pipeline.factor=1,2"] if "sweep" in override else []
+
+    result = nexus(
+        toy_project,
+        "case=toy",
+        override.format(run=run, case=toy_project / "outputs/toy"),
+        *args,
+        OFF,
+    )
+
+    _assert_one_message(result, [expected, "runs never share a directory"])
+    assert sorted(p for p in (toy_project / "outputs").rglob("*")) == before
+
+
+def test_inputs_from_resolves_from_the_project_root(toy_project: Path) -> None:
+    first = nexus(toy_project, "case=toy", OFF)
+    assert first.code == 0, first.stderr
+    [run] = (toy_project / "outputs/toy").iterdir()
+    below = toy_project / "cases/toy"  # a folder below the root
+
+    found = nexus(below, "case=toy", "only=Sum", f"inputs_from=outputs/toy/{run.name}", OFF)
+    missing = nexus(below, "case=toy", "only=Sum", "inputs_from=outputs/toy/nope", OFF)
+
+    assert found.code == 0, found.stderr
+    _assert_one_message(
+        missing,
+        [f"inputs_from= folder not found: {toy_project / 'outputs/toy/nope'}", "project root"],
+    )
+
+
+@pytest.mark.parametrize("name", ["démo", "日本語", "Ωmega-2", "naïve case"])
+def test_a_case_named_with_non_ascii_letters_runs(toy_project: Path, name: str) -> None:
+    (toy_project / "cases" / name).mkdir()
+    (toy_project / "cases" / name / "case.yaml").write_text("steps: [Double]\n", encoding="utf-8")
+    source = (toy_project / "cases/toy/case.yaml").read_text()
+    (toy_project / "cases" / name / "case.yaml").write_text(source, encoding="utf-8")
+    (toy_project / "cases" / name / "raw").symlink_to(toy_project / "cases/toy/raw")
+
+    plain = nexus(toy_project, f"case={name}", OFF)
+    quoted = nexus(toy_project, f"case='{name}'", "pipeline.factor=x", OFF)
+
+    assert plain.code == 0, plain.stderr
+    assert len(list((toy_project / "outputs" / name).glob("*/run.json"))) == 1
+    _assert_one_message(quoted, [f"in case '{name}'", "pipeline.factor = 'x'"])
+
+
+def test_a_plugin_that_prints_at_import_leaves_cfg_job_valid_yaml(toy_project: Path) -> None:
+    _write(toy_project, "plugins/noisy.py", "print('loading noisy: {oops: [')\n")
+
+    result = nexus(toy_project, "case=toy", "--cfg", "job")
+
+    assert result.code == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["pipeline"]["factor"] == 3
+    assert "loading noisy" in result.stderr
+
+
+# Ctrl-C while nexus starts
+
+
+def _python_start_s() -> float:
+    """How long this machine's Python takes to start (site-packages' .pth files included)."""
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize("after_start_s", [0.05, 0.2, 0.4, 0.7, 1.0])
+def test_ctrl_c_while_nexus_starts_prints_no_traceback(
+    toy_project: Path, after_start_s: float
+) -> None:
+    delay = _python_start_s() + after_start_s
+    process = start_nexus(toy_project, "case=toy", OFF)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+
+    assert "Traceback" not in out + err, err
+    if process.returncode != 0:  # a fast machine may have finished the run already
+        assert process.returncode == 130, (process.returncode, err)
+        assert err.strip().endswith("nexus: interrupted"), err
+
+
+# 7. the demo on data in another order
+
+
+def test_the_demo_on_a_shuffled_video_manifest_sorts_it_and_says_so(tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    shutil.copytree(REPO / "conf", project / "conf")
+    shutil.copytree(
+        REPO / "plugins", project / "plugins", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (project / "cases/demo").mkdir(parents=True)
+    shutil.copy(REPO / "cases/demo/case.yaml", project / "cases/demo/case.yaml")
+    assert nexus(project, "generate-data").code == 0
+    manifest = project / "cases/demo/raw_data/video_manifest.csv"
+    pd.read_csv(manifest).sample(frac=1, random_state=5).to_csv(manifest, index=False)
+
+    result = nexus(project, "case=demo", OFF, "pipeline.width=160", "pipeline.height=120")
+
+    assert result.code == 0, result.stderr
+    assert "the video manifest is not in time order" in result.stderr + result.stdout
+    assert "sorted by t" in result.stderr + result.stdout
+    assert "video of 300 frames at 30 fps" in result.stdout + result.stderr
