@@ -34,10 +34,11 @@ def check_handler_args(
     problems = [] if takes_more else unknown_keys(args, list(named))
     converted, typed = _typed(method, {k: v for k, v in args.items() if k in named}, named)
     problems += typed
+    checked = {**args, **converted}
     check = getattr(spec.instance, "check_args", None)
     if args and not problems and callable(check):
-        problems += check(args, saving)
-    return {**args, **converted}, problems
+        problems += check(checked, saving)
+    return checked, problems
 
 
 def _typed(
@@ -61,8 +62,18 @@ def _typed(
     try:
         checked = model.model_validate({k: given[k] for k in fields})
     except ValidationError as exc:
-        return given, [
-            f"{'.'.join(map(str, err['loc']))} = {clipped(repr(err['input']), 60)}: {err['msg']}"
-            for err in exc.errors()
-        ]
+        return given, _by_key(exc, given)
     return {**given, **{k: getattr(checked, k) for k in fields}}, []
+
+
+def _by_key(exc: ValidationError, given: dict[str, Any]) -> list[str]:
+    """One line per arg: a union's members each add an error, said here as 'or ...'."""
+    reasons: dict[str, list[str]] = {}
+    for err in exc.errors():
+        reasons.setdefault(str(err["loc"][0]), []).append(err["msg"])
+    lines = []
+    for key, found in reasons.items():
+        first, *others = dict.fromkeys(found)
+        said = "".join(f" or {o.removeprefix('Input should be ')}" for o in others)
+        lines.append(f"{key} = {clipped(repr(given[key]), 60)}: {first}{said}")
+    return lines
