@@ -162,7 +162,20 @@ def test_measurements_that_share_one_time_compensate_nothing_with_a_warning(
         run = _compensate(raw, {"latent_measurements": lambda t: t.assign(t=1.0)})
 
     assert np.isfinite(run.output[["x", "y"]].to_numpy()).all()
-    assert any("share one time (t = 1)" in r.getMessage() for r in caplog.records)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(
+        "the measurements table: all" in m and "share one time (t = 1)" in m for m in messages
+    )
+    assert "the measurements give no velocity: nothing is compensated" in messages
+
+
+def test_a_ground_truth_at_one_time_is_warned_about(
+    raw: dict[str, pd.DataFrame], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="nexus.step"):
+        _compensate(raw, {"ground_truth": lambda t: t.assign(t=0.5)})
+
+    assert any("the ground truth table: all" in r.getMessage() for r in caplog.records)
 
 
 # -- the video manifest: the renderer's frames and the video's rate

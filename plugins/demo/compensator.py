@@ -47,12 +47,7 @@ def compensate(config: CompensatorConfig, logger: logging.Logger, metrics: Metri
     """Extrapolate late measurements along their estimated velocity to the present."""
     measurements = time_series(config.measurements, "the measurements table", logger)
     if measurements["t"].nunique() == 1 and len(measurements) > 1:
-        logger.warning(
-            "all %d measurements share one time (t = %g): no velocity can be estimated, "
-            "so nothing is compensated",
-            len(measurements),
-            measurements["t"].iloc[0],
-        )
+        logger.warning("the measurements give no velocity: nothing is compensated")
     states = predict_states(measurements, config.latency_to_compensate_s, config.velocity_window)
     logger.info(
         "predicted %d states %.3f s ahead (velocity from the last %d measurements)",

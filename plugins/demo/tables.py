@@ -51,7 +51,9 @@ def time_series(
     if values.empty:
         raise DataError(f"{what} has no complete row ({', '.join(columns)} all set)")
     t = values["t"].to_numpy()
-    if t.size > 1 and not bool(np.all(t[1:] >= t[:-1])):
+    if t.size > 1 and t.min() == t.max():
+        logger.warning("%s: all %d rows share one time (t = %g)", what, t.size, t[0])
+    elif t.size > 1 and not bool(np.all(t[1:] >= t[:-1])):
         first = int(np.argmax(t[1:] < t[:-1])) + 1
         logger.warning(
             "%s is not in time order (row %d has t = %g, after t = %g): sorted by t",
