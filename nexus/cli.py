@@ -162,9 +162,11 @@ def _run_hydra(args: list[str]) -> int:
     from nexus.project import find_project
     from nexus.rundirs import forget_claims
     from nexus.tracking import take_problems
+    from nexus.yamlio import check_yaml_tree
 
     check_overrides(args)
     project = find_project()
+    check_yaml_tree(project.conf_dir, project.root)  # a conf group file Hydra would expand
     global_config = read_global_config(project)
     selected = _selected_cases(args) or _default_case(global_config)
     if not selected and _is_help(args):

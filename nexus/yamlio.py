@@ -10,7 +10,7 @@ import yaml
 from nexus.errors import ProjectError
 from nexus.yamlshape import check_shape
 
-__all__ = ["load_yaml"]
+__all__ = ["check_yaml_tree", "load_yaml"]
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -63,6 +63,16 @@ def load_yaml(path: Path, shown_as: str | None = None) -> Any:
         raise ProjectError(_describe(exc, shown), _fix_for(exc)) from exc
     except yaml.YAMLError as exc:
         raise ProjectError(f"invalid YAML in {shown}: {exc}") from exc
+
+
+def check_yaml_tree(folder: Path, root: Path) -> None:
+    """Check the shape of every YAML file under `folder` (Hydra reads them itself)."""
+    for path in sorted([*folder.rglob("*.yaml"), *folder.rglob("*.yml")]):
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        try:
+            check_shape(path.read_text(encoding="utf-8"), shown, _StrictLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # unreadable or malformed: Hydra's own reading says so, with its place
 
 
 def _describe(exc: yaml.MarkedYAMLError, shown: str) -> str:

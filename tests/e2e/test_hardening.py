@@ -82,6 +82,18 @@ HOSTILE_YAML = {
         "case=toy",
         ["conf/config.yaml:7: its aliases expand to more than"],
     ),
+    "bomb-in-a-conf-group": (
+        "conf/extra/big.yaml",
+        _alias_bomb(8).replace("steps: [Double]\n", ""),
+        "case=toy",
+        ["conf/extra/big.yaml:6: its aliases expand to more than"],
+    ),
+    "deep-in-a-conf-group": (
+        "conf/extra/deep.yaml",
+        DEEP_LIST.replace("steps: [Double]\n", ""),
+        "case=toy",
+        ["conf/extra/deep.yaml:1: nested more than 64 levels deep"],
+    ),
 }
 
 
