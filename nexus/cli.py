@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
+from nexus.cli_args import unquoted
 from nexus.errors import Abort, NexusError, ProjectError, clipped, did_you_mean
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ def _run_hydra(args: list[str]) -> int:
     from hydra.core.global_hydra import GlobalHydra
 
     from nexus.app import Session, objects_frozen, run_job, use_session
+    from nexus.cli_args import default_case, quote_cases
     from nexus.compose import register_configs
     from nexus.config import read_global_config
     from nexus.discovery import discover
@@ -168,7 +170,7 @@ def _run_hydra(args: list[str]) -> int:
     project = find_project()
     check_yaml_tree(project.conf_dir, project.root)  # a conf group file Hydra would expand
     global_config = read_global_config(project)
-    selected = _selected_cases(args) or _default_case(global_config)
+    selected = _selected_cases(args) or default_case(global_config)
     if not selected and _is_help(args):
         print(USAGE.format(cases=", ".join(project.case_names()) or "(none)"))
         return EXIT_OK
@@ -195,7 +197,7 @@ def _run_hydra(args: list[str]) -> int:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
     app = hydra.main(config_path=str(project.conf_dir), config_name="config", version_base="1.3")
     saved_argv = sys.argv
-    sys.argv = [saved_argv[0] if saved_argv else "nexus", *_quote_cases(_flags_first(args))]
+    sys.argv = [saved_argv[0] if saved_argv else "nexus", *quote_cases(_flags_first(args))]
     sys.stderr = _QuietHydra(sys.stderr)
     try:
         with objects_frozen():  # the plugins' modules are loaded: see objects_frozen
@@ -272,33 +274,7 @@ def _hydra_reads_as_value(name: str) -> bool:
 
 def _selected_cases(args: list[str]) -> list[str]:
     values = [a.split("=", 1)[1] for a in args if a.startswith("case=")]
-    return [_unquoted(v) for value in values for v in value.split(",") if _unquoted(v)]
-
-
-def _unquoted(name: str) -> str:
-    name = name.strip()
-    return name[1:-1] if len(name) > 1 and name[0] == name[-1] and name[0] in "'\"" else name
-
-
-def _quote_cases(args: list[str]) -> list[str]:
-    """`case=démo` as `case='démo'`: Hydra's override grammar takes only ASCII unquoted."""
-    quoted = []
-    for arg in args:
-        if arg.startswith("case=") and not arg.isascii():
-            names = [_unquoted(v) for v in arg.split("=", 1)[1].split(",")]
-            arg = "case=" + ",".join(n if n.isascii() else f"'{n}'" for n in names)
-        quoted.append(arg)
-    return quoted
-
-
-def _default_case(global_config: dict[str, object]) -> list[str]:
-    """The case `conf/config.yaml` chooses in its defaults list (`- case: demo`), if any."""
-    defaults = global_config.get("defaults")
-    for entry in defaults if isinstance(defaults, list) else []:
-        choice = entry.get("case") if isinstance(entry, dict) else None
-        if isinstance(choice, str) and choice.strip() not in ("", "???"):
-            return [choice.strip()]
-    return []
+    return [unquoted(v) for value in values for v in value.split(",") if unquoted(v)]
 
 
 def _is_help(args: list[str]) -> bool:
