@@ -118,11 +118,19 @@ def test_yaml_that_expands_or_nests_is_refused_naming_the_file(
 UNSELECTED = {"bomb": _alias_bomb(9), "deep-lists": DEEP_LIST, "deep-mappings": DEEP_MAP}
 
 
+@pytest.mark.parametrize("chosen_in", ["command-line", "conf-defaults"])
 @pytest.mark.parametrize("text", UNSELECTED.values(), ids=UNSELECTED.keys())
-def test_a_hostile_case_costs_nothing_to_the_others(toy_project: Path, text: str) -> None:
+def test_a_hostile_case_costs_nothing_to_the_others(
+    toy_project: Path, text: str, chosen_in: str
+) -> None:
     _write(toy_project, "cases/bad/case.yaml", text)
+    args = ["case=toy"]
+    if chosen_in == "conf-defaults":
+        conf = toy_project / "conf/config.yaml"
+        conf.write_text(conf.read_text().replace("- case: ???", "- case: toy"))
+        args = []
 
-    run = nexus(toy_project, "case=toy", OFF, timeout=120)
+    run = nexus(toy_project, *args, OFF, timeout=120)
     listed = nexus(toy_project, "list", "cases", timeout=120)
 
     assert run.code == 0, run.stderr
