@@ -13,11 +13,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nexus.context import Metrics, RunContext
+    from nexus.core.context import Metrics, RunContext
+    from nexus.core.hub import DataHub
+    from nexus.core.markers import DataSink, DataSource
+    from nexus.core.registry import generator, handler, plugin
     from nexus.errors import NexusError
-    from nexus.hub import DataHub
-    from nexus.markers import DataSink, DataSource
-    from nexus.registry import generator, handler, plugin
 
 __all__ = [
     "DataHub",
@@ -35,15 +35,15 @@ __all__ = [
 __version__ = "0.1.0"
 
 _HOMES = {
-    "DataHub": "nexus.hub",
-    "DataSink": "nexus.markers",
-    "DataSource": "nexus.markers",
-    "Metrics": "nexus.context",
+    "DataHub": "nexus.core.hub",
+    "DataSink": "nexus.core.markers",
+    "DataSource": "nexus.core.markers",
+    "Metrics": "nexus.core.context",
     "NexusError": "nexus.errors",
-    "RunContext": "nexus.context",
-    "generator": "nexus.registry",
-    "handler": "nexus.registry",
-    "plugin": "nexus.registry",
+    "RunContext": "nexus.core.context",
+    "generator": "nexus.core.registry",
+    "handler": "nexus.core.registry",
+    "plugin": "nexus.core.registry",
 }
 
 

@@ -3,7 +3,7 @@
 import sys
 
 try:
-    from nexus.cli import run
+    from nexus.cli.main import run
 except KeyboardInterrupt:  # Ctrl-C while Python loads nexus: a message, not a traceback
     sys.stderr.write("nexus: interrupted\n")
     sys.exit(130)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nexus.cli_args import default_case, quote_cases
+from nexus.cli.args import default_case, quote_cases
 
 QUOTED = {
     "ascii-left-alone": (["case=demo", "x=1"], ["case=demo", "x=1"]),

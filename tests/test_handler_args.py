@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from nexus.handler_args import check_handler_args
+from nexus.config.handler_args import check_handler_args
+from nexus.core.registry import HandlerSpec
 from nexus.handlers import CsvHandler, FramesHandler, JsonHandler, Mp4Handler
-from nexus.registry import HandlerSpec
 
 
 def _spec(cls: type) -> HandlerSpec:

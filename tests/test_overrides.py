@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from nexus.config.overrides import check_overrides
 from nexus.errors import ConfigError
-from nexus.overrides import check_overrides
 
 DIGITS = "7" * 5000
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from nexus.core.yamlio import load_yaml
+from nexus.core.yamlshape import MAX_DEPTH
 from nexus.errors import ProjectError
-from nexus.yamlio import load_yaml
-from nexus.yamlshape import MAX_DEPTH
 
 
 def _bomb(levels: int, width: int) -> str:

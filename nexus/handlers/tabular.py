@@ -6,8 +6,8 @@ import inspect
 from pathlib import Path
 from typing import Any
 
+from nexus.core.registry import handler
 from nexus.errors import unknown_keys
-from nexus.registry import handler
 
 __all__ = ["CsvHandler", "ParquetHandler"]
 
