@@ -25,7 +25,9 @@ __all__ = [
     "PluginImportError",
     "ProjectError",
     "StepError",
+    "clipped",
     "did_you_mean",
+    "unknown_keys",
 ]
 
 
@@ -95,6 +97,27 @@ def did_you_mean(name: str, choices: Sequence[str]) -> str:
     return "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
 
 
+def unknown_keys(given: Iterable[object], known: Sequence[str]) -> list[str]:
+    """'key: unknown; did you mean ...?; known: ...' for each of `given` not in `known`."""
+    lines = []
+    for key in given:
+        if key not in known:
+            hint = did_you_mean(str(key), known)
+            shown = ", ".join(known[:12]) + (
+                f" and {len(known) - 12} more" if len(known) > 12 else ""
+            )
+            lines.append(f"{key}: unknown" + (f"; {hint}" if hint else "") + f"; known: {shown}")
+    return lines
+
+
 def problems(count: int, what: str) -> str:
     """'1 invalid parameter' or '3 invalid parameters'."""
     return f"{count} {what}" + ("" if count == 1 else "s")
+
+
+def clipped(text: str, limit: int = 200) -> str:
+    """`text`, or its start and end around '...(N characters)...' when longer than `limit`."""
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]}...({len(text) - 2 * keep:,} characters)...{text[-keep:]}"

@@ -33,7 +33,7 @@ from nexus.run.manifest import Manifest, code_version
 from nexus.run.orphans import mark_orphans
 from nexus.run.plan import Plan, build_plan
 from nexus.run.resume import resume_commands
-from nexus.run.rundirs import user_overrides
+from nexus.run.rundirs import run_inside, user_overrides
 from nexus.run.runner import run_plan
 from nexus.tracking.callback import job_run_id
 from nexus.tracking.helper import helper_process
@@ -113,9 +113,11 @@ class PreflightCallback(Callback):
     """Checks a run before Hydra creates its directory, so a mistake writes nothing."""
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _refuse_used_dir(config.hydra.run, "hydra.run.dir")
         self._check(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _refuse_used_dir(config.hydra.sweep, "hydra.sweep.dir")
         # The swept values are not in this config; each job checks its own again.
         if not OmegaConf.is_missing(config, "case") and "name" in config.case:
             self._check(config)
@@ -128,6 +130,29 @@ class PreflightCallback(Callback):
         except NexusError as exc:
             raise Abort(exc) from exc
         mark_orphans(Path(config.paths.outputs) / str(config.case.name), config)
+
+
+def _refuse_used_dir(section: DictConfig, key: str) -> None:
+    """Two runs never share a directory: a folder given for a run may not hold another run.
+
+    nexus's own default claims a new folder as it resolves (see rundirs): not resolved here,
+    so that a run refused later leaves no folder behind.
+    """
+    if "nexus.unique_dir" in str(OmegaConf.to_container(section, resolve=False).get("dir")):
+        return
+    folder = Path(section.dir)
+    found = run_inside(folder)
+    if found is not None:
+        raise Abort(
+            ProjectError(
+                f"{key} names a folder that holds a run already: {folder}",
+                [
+                    f"found {found}",
+                    f"runs never share a directory: leave {key} out (a new folder each "
+                    "run), or name a new or empty folder",
+                ],
+            )
+        )
 
 
 def _check_writable(folder: Path) -> None:

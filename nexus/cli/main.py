@@ -19,7 +19,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from nexus.errors import Abort, NexusError, ProjectError, did_you_mean
+from nexus.cli.args import unquoted
+from nexus.errors import Abort, NexusError, ProjectError, clipped, did_you_mean
 
 if TYPE_CHECKING:
     from nexus.config.cases import CaseFile
@@ -43,14 +44,19 @@ def run() -> NoReturn:
     from nexus.tracking.helper import start_helper, stop_helper
 
     args = sys.argv[1:]
-    if _will_track(args):
-        start_helper()
     try:
-        code = main(args)
+        from nexus.tracking.helper import start_helper, stop_helper
+
+        if _will_track(args):
+            start_helper()
+        try:
+            code = main(args)
+        finally:
+            stop_helper()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
-    finally:
-        stop_helper()
+    except KeyboardInterrupt:  # before main() took over: imports, the helper's start
+        code = _report("interrupted", EXIT_INTERRUPTED)
     _exit_now(code)
 
 
@@ -109,21 +115,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _report("interrupted", EXIT_INTERRUPTED)
     except OSError as exc:  # the disk full or read-only while Hydra or nexus writes a run
-        if exc.errno not in _DISK_ERRORS:
-            raise
+        if exc.errno == errno.ENAMETOOLONG:
+            return _report(
+                f"a path is too long for this system: {clipped(str(exc.filename), 80)}\n"
+                "  shorten the value that names it (hydra.run.dir, a case's io_mapping path)"
+            )
+        if exc.errno not in _DISK_ERRORS:  # Hydra's MissingConfigException is an OSError too
+            return _report_other(exc)
         return _report(
             f"cannot write {exc.filename or 'the run'}: {exc.strerror}\n"
             "  free some space or make the folder writable, then run again"
         )
-    except Exception as exc:  # a Hydra error or a bug: short on the console, whole in a file
-        message = _explain_hydra_error(exc)
-        if message is not None:
-            return _report(message)
-        log_file = _save_traceback(exc)
-        return _report(
-            f"unexpected error: {type(exc).__name__}: {exc}\n"
-            f"  the traceback is in {log_file}; please report it"
-        )
+    except Exception as exc:
+        return _report_other(exc)
+
+
+def _report_other(exc: Exception) -> int:
+    """A Hydra error or a bug: short on the console, whole in a file."""
+    message = _explain_hydra_error(exc)
+    if message is not None:
+        return _report(message)
+    log_file = _save_traceback(exc)
+    return _report(
+        f"unexpected error: {type(exc).__name__}: {clipped(str(exc))}\n"
+        f"  the traceback is in {log_file}; please report it"
+    )
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -142,15 +158,21 @@ def _run_hydra(args: list[str]) -> int:
     from hydra.core.global_hydra import GlobalHydra
 
     from nexus.app.task import Session, objects_frozen, run_job, use_session
+    from nexus.cli.args import default_case, quote_cases
     from nexus.config.compose import register_configs
+    from nexus.config.overrides import check_overrides
     from nexus.config.params import read_global_config
     from nexus.core.discovery import discover
     from nexus.core.project import find_project
+    from nexus.core.yamlio import check_yaml_tree
     from nexus.run.rundirs import forget_claims
     from nexus.tracking.callback import take_problems
 
+    check_overrides(args)
     project = find_project()
-    selected = _selected_cases(args)
+    check_yaml_tree(project.conf_dir, project.root)  # a conf group file Hydra would expand
+    global_config = read_global_config(project)
+    selected = _selected_cases(args) or default_case(global_config)
     if not selected and _is_help(args):
         print(USAGE.format(cases=", ".join(project.case_names()) or "(none)"))
         return EXIT_OK
@@ -166,7 +188,7 @@ def _run_hydra(args: list[str]) -> int:
     unknown = [c for c in selected if c not in project.case_names()]
     if unknown and not _is_help(args):
         raise _unknown_case(unknown[0], project.case_names())
-    modules = read_global_config(project).get("plugin_modules") or []
+    modules = global_config.get("plugin_modules") or []
     registry = discover(project, modules)
     use_session(Session(project, registry))
     cases = register_configs(project, registry, set(selected))
@@ -177,7 +199,7 @@ def _run_hydra(args: list[str]) -> int:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
     app = hydra.main(config_path=str(project.conf_dir), config_name="config", version_base="1.3")
     saved_argv = sys.argv
-    sys.argv = [saved_argv[0] if saved_argv else "nexus", *_flags_first(args)]
+    sys.argv = [saved_argv[0] if saved_argv else "nexus", *quote_cases(_flags_first(args))]
     sys.stderr = _QuietHydra(sys.stderr)
     try:
         with objects_frozen():  # the plugins' modules are loaded: see objects_frozen
@@ -254,7 +276,7 @@ def _hydra_reads_as_value(name: str) -> bool:
 
 def _selected_cases(args: list[str]) -> list[str]:
     values = [a.split("=", 1)[1] for a in args if a.startswith("case=")]
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return [unquoted(v) for value in values for v in value.split(",") if unquoted(v)]
 
 
 def _is_help(args: list[str]) -> bool:
@@ -279,6 +301,10 @@ def _explain_hydra_error(exc: Exception) -> str | None:
     if not isinstance(exc, HydraException | OmegaConfBaseException):
         return None
     text = str(exc).strip()
+    if isinstance(exc, MissingConfigException):
+        choice = _unknown_choice(text, exc.options)
+        if choice is not None:
+            return choice
     missing = isinstance(exc, MissingConfigException) or "You must specify" in text
     if missing and "'case'" in text:
         return "no case chosen: add case=NAME\n  available cases: " + ", ".join(_cases())
@@ -286,10 +312,29 @@ def _explain_hydra_error(exc: Exception) -> str | None:
     if match:
         return _unknown_key(match.group(1))
     cause = exc.__cause__
-    lines = [line for line in text.splitlines() if line.strip()][:6]
+    lines = [clipped(line) for line in text.splitlines() if line.strip()][:6]
     if cause is not None and str(cause).strip() and str(cause).strip() not in text:
         lines.append(str(cause).strip().splitlines()[0])
     return "\n  ".join(lines)
+
+
+def _unknown_choice(text: str, options: Sequence[str] | None) -> str | None:
+    """`hydra/launcher=jobilb` or `case=`: the group's choices and the nearest one."""
+    match = re.search(r"Could not find '([^']*)/([^'/]*)'", text)
+    if match is None or options is None:
+        return None
+    group, name = match.groups()
+    choices = sorted(options)
+    if not name:
+        first = f"no choice given for '{group}': {group}= needs a name"
+        hint = ""
+    else:
+        first = f"unknown choice '{name}' for '{group}'"
+        hint = did_you_mean(name, choices)
+    lines = [first, hint, f"choices of {group}: {', '.join(choices) or '(none)'}"]
+    if group.startswith("hydra/") and name:
+        lines.append("a Hydra plugin's choices appear once its package is installed")
+    return "\n  ".join(line for line in lines if line)
 
 
 def _unknown_key(key: str) -> str:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import logging
 from importlib import resources
 from typing import Any
 
@@ -18,12 +17,9 @@ from nexus.config.cases import CaseFile, load_case, step_key
 from nexus.config.wiring import resolve_wiring
 from nexus.core.project import Project
 from nexus.core.registry import Registry
-from nexus.errors import NexusError
 from nexus.run.rundirs import register_resolvers
 
 __all__ = ["plugin_defaults", "register_configs", "step_defaults"]
-
-log = logging.getLogger("nexus.config.compose")
 
 
 def register_configs(
@@ -31,29 +27,25 @@ def register_configs(
 ) -> dict[str, CaseFile]:
     """Store the framework node and one `case/<name>` and `plugin_defaults/<name>` per case.
 
-    Returns the cases that could be read, by name.
-
-    A case that is not `selected` and cannot be read is stored empty: its problems are
-    reported when somebody selects it, not on every run of another case.
+    Only the `selected` cases are read (a broken one raises its ProjectError); they are
+    returned by name. The others are stored empty, unread: Hydra still lists them as the
+    choices of `case`, and a file that is huge, broken or hostile costs nothing until
+    somebody selects it.
     """
     register_resolvers()
     read: dict[str, CaseFile] = {}
     store = ConfigStore.instance()
     store.store(name="nexus", node=framework_node(project), package="_global_")
     for name in project.case_names():
-        try:
-            case = load_case(project, name)
+        node: dict[str, Any] = {}
+        defaults: dict[str, Any] = {}
+        if name in selected:
+            case = read[name] = load_case(project, name)
+            node = case.to_tree(name, resolve_wiring(case, registry))
             defaults = {
                 "pipeline": plugin_defaults(name, case, registry),
                 "steps": step_defaults(case, registry),
             }
-            read[name] = case
-        except NexusError:
-            if name in selected:
-                raise
-            log.debug("case '%s' cannot be read; not selected, so skipped", name)
-            case, defaults = None, {}
-        node = case.to_tree(name, resolve_wiring(case, registry)) if case else {}
         store.store(group="case", name=name, node=node, package="_global_")
         store.store(group="plugin_defaults", name=name, node=defaults, package="_global_")
     return read

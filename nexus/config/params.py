@@ -13,7 +13,7 @@ from nexus.config.wiring import WiredStep, wired_steps
 from nexus.core.project import Project
 from nexus.core.registry import PluginSpec, Registry
 from nexus.core.yamlio import load_yaml
-from nexus.errors import ConfigError, did_you_mean, problems
+from nexus.errors import ConfigError, clipped, did_you_mean, problems
 
 __all__ = ["Layers", "read_global_config", "step_parameters"]
 
@@ -192,7 +192,8 @@ def _describe(
             "",
         )
     if key in values:
-        return f"pipeline.{shown} = {values[key]!r} (from {layers.origin(key)}): {error['msg']}", ""
+        shown_value = clipped(repr(values[key]))
+        return f"pipeline.{shown} = {shown_value} (from {layers.origin(key)}): {error['msg']}", ""
     return f"pipeline.{shown}: {error['msg']}", f", no default in {_model(spec)}"
 
 
@@ -216,7 +217,7 @@ def _unknown_keys(
             continue
         hint = did_you_mean(key, sorted(declared))
         found.append(
-            f"pipeline.{key} = {value!r} (from {origin}): no step of this case has "
+            f"pipeline.{key} = {clipped(repr(value))} (from {origin}): no step of this case has "
             f"a parameter '{key}'" + (f"; {hint}" if hint else "")
         )
     return found

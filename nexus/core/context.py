@@ -44,8 +44,8 @@ class Metrics:
         number = float(value)
         if not name or not isinstance(name, str):
             raise ValueError(f"a metric name must be a non-empty string, got {name!r}")
-        if math.isnan(number):
-            raise ValueError(f"metric '{name}' is NaN")
+        if not math.isfinite(number):  # MLflow and run.json (JSON) have no such number
+            raise ValueError(f"metric '{name}' is {number}: a metric must be a finite number")
         self.values[name] = number
         self.history.append((name, number, step))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import sys
@@ -11,6 +12,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
+from nexus.core.exits import exit_import_error, os_exit_refused
 from nexus.core.project import Project
 from nexus.core.registry import Registry
 from nexus.errors import NexusError, PluginImportError
@@ -100,9 +102,12 @@ def _add(registry: Registry, obj: object, origin: str) -> None:
 
 def _load_entry_point(point: object, origin: str) -> object:
     try:
-        return point.load()  # type: ignore[attr-defined]
+        with os_exit_refused(), _prints_to_stderr():
+            return point.load()  # type: ignore[attr-defined]
     except NexusError:
         raise
+    except SystemExit as exc:
+        raise exit_import_error(exc, origin) from exc
     except Exception as exc:
         raise PluginImportError(
             f"cannot load {origin}: {type(exc).__name__}: {exc}",
@@ -116,14 +121,22 @@ def _load_entry_point(point: object, origin: str) -> object:
 
 def _import(name: str, shown: str, root: Path) -> ModuleType:
     try:
-        return importlib.import_module(name)
+        with os_exit_refused(), _prints_to_stderr():
+            return importlib.import_module(name)
     except NexusError:
         raise
+    except SystemExit as exc:  # else every command would end, silently, with its code
+        raise exit_import_error(exc, f"plugin module {shown}") from exc
     except Exception as exc:
         raise PluginImportError(
             f"cannot import plugin module {shown}: {type(exc).__name__}: {exc}",
             [_where_it_failed(exc, root), "fix the module, or move it out of plugins/"],
         ) from exc
+
+
+def _prints_to_stderr() -> contextlib.AbstractContextManager[object]:
+    """Send what a module prints at import to stderr: stdout carries `--cfg job`'s YAML."""
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def _where_it_failed(exc: BaseException, root: Path) -> str:

@@ -7,9 +7,10 @@ from typing import Any
 
 import yaml
 
+from nexus.core.yamlshape import check_shape
 from nexus.errors import ProjectError
 
-__all__ = ["load_yaml"]
+__all__ = ["check_yaml_tree", "load_yaml"]
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -44,7 +45,10 @@ _StrictLoader.add_constructor(
 
 
 def load_yaml(path: Path, shown_as: str | None = None) -> Any:
-    """Parse `path`; bad syntax, a duplicate key or a code tag is a ProjectError with its line."""
+    """Parse `path`; bad syntax, a duplicate key or a code tag is a ProjectError with its line.
+
+    So is a file nested too deep or whose aliases expand too far (see nexus.core.yamlshape).
+    """
     shown = shown_as or str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -53,11 +57,22 @@ def load_yaml(path: Path, shown_as: str | None = None) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"cannot read {shown}: {exc}") from exc
     try:
+        check_shape(text, shown, _StrictLoader)
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         raise ProjectError(_describe(exc, shown), _fix_for(exc)) from exc
     except yaml.YAMLError as exc:
         raise ProjectError(f"invalid YAML in {shown}: {exc}") from exc
+
+
+def check_yaml_tree(folder: Path, root: Path) -> None:
+    """Check the shape of every YAML file under `folder` (Hydra reads them itself)."""
+    for path in sorted([*folder.rglob("*.yaml"), *folder.rglob("*.yml")]):
+        shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        try:
+            check_shape(path.read_text(encoding="utf-8"), shown, _StrictLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # unreadable or malformed: Hydra's own reading says so, with its place
 
 
 def _describe(exc: yaml.MarkedYAMLError, shown: str) -> str:

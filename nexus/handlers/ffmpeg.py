@@ -15,9 +15,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from nexus.errors import DataError
+from nexus.errors import DataError, unknown_keys
 
-__all__ = ["DEFAULT_FPS", "Encoder", "Mp4Settings"]
+__all__ = ["DEFAULT_FPS", "Encoder", "Mp4Settings", "mp4_arg_problems"]
 
 DEFAULT_FPS = 30.0
 
@@ -73,6 +73,32 @@ class Mp4Settings:
         if self.output_params:
             name += f"-{zlib.crc32(repr(self.output_params).encode()):08x}"
         return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+MP4_ARGS = ("fps", "codec", "crf", "preset", "output_params")
+X264_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+)  # fmt: skip
+
+
+def mp4_arg_problems(args: dict[str, Any]) -> list[str]:
+    """What is wrong with mp4 settings given as args, one 'key = value: why' each."""
+    problems = unknown_keys(args, MP4_ARGS)
+    fps, crf = args.get("fps"), args.get("crf", 20)
+    if fps is not None and (not _is_number(fps) or not fps > 0):
+        problems.append(f"fps = {fps!r}: must be a number > 0 (frames per second)")
+    if not isinstance(crf, int) or isinstance(crf, bool) or not 0 <= crf <= 51:
+        problems.append(f"crf = {crf!r}: must be a whole number 0-51 (lower is better; 18-28)")
+    preset = args.get("preset", "medium")
+    if args.get("codec", "libx264") in ("libx264", "libx265") and preset not in X264_PRESETS:
+        problems.append(f"preset = {preset!r}: one of {', '.join(X264_PRESETS)}")
+    if isinstance(args.get("output_params", ()), str):
+        problems.append("output_params: a list of ffmpeg options, not one string")
+    return problems
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def raw_input_args(width: int, height: int, settings: Mp4Settings) -> list[str]:

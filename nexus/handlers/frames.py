@@ -14,8 +14,8 @@ from typing import Any, overload
 import numpy as np
 
 from nexus.core.registry import handler
-from nexus.errors import DataError
-from nexus.handlers.ffmpeg import Encoder, Mp4Settings, raw_input_args
+from nexus.errors import DataError, unknown_keys
+from nexus.handlers.ffmpeg import Encoder, Mp4Settings, mp4_arg_problems, raw_input_args
 from nexus.handlers.png import PngWriter
 
 __all__ = [
@@ -188,6 +188,13 @@ def remove_quietly(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+#: Pillow's options for writing PNGs (the frames handler passes them on).
+PILLOW_PNG_OPTIONS = (
+    "optimize", "compress_type", "pnginfo", "transparency", "bits", "dpi", "icc_profile", "exif",
+    "dictionary",
+)  # fmt: skip
+
+
 @handler
 class FramesHandler:
     """A directory of PNG frames `frame_00000.png`, ...; loads lazily as a FrameSequence.
@@ -212,6 +219,24 @@ class FramesHandler:
 
     def load(self, path: Path, **args: Any) -> FrameSequence:
         return FrameSequence(path)
+
+    def check_args(self, args: dict[str, Any], saving: bool) -> list[str]:
+        """Problems of save args (load takes none): levels, video settings, Pillow options."""
+        if not saving:
+            return []
+        problems = unknown_keys(
+            [k for k in args if k not in ("compress_level", "video")],
+            ["compress_level", "video", *PILLOW_PNG_OPTIONS],
+        )
+        level = args.get("compress_level", 1)
+        if not 0 <= level <= 9:
+            problems.append(f"compress_level = {level!r}: must be 0-9")
+        video = args.get("video")
+        if isinstance(video, Mapping):
+            problems += [f"video.{p}" for p in mp4_arg_problems(dict(video))]
+        elif video not in (None, True, False):
+            problems.append(f"video = {video!r}: mp4 settings such as {{fps: 30}}, or true")
+        return problems
 
     def save(
         self,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
 from nexus.core.registry import handler
+from nexus.errors import unknown_keys
 
 __all__ = ["CsvHandler", "ParquetHandler"]
 
@@ -34,6 +36,15 @@ class CsvHandler:
     def save(self, obj: Any, path: Path, **args: Any) -> None:
         _require_frame(obj, self.name)
         obj.to_csv(path, **{"index": False, **args})
+
+    def check_args(self, args: dict[str, Any], saving: bool) -> list[str]:
+        """Keys that pandas' read_csv (load) or DataFrame.to_csv (save) does not take."""
+        import pandas as pd
+
+        taker = pd.DataFrame.to_csv if saving else pd.read_csv
+        skip = ("self", "path_or_buf", "filepath_or_buffer")
+        known = [p for p in inspect.signature(taker).parameters if p not in skip]
+        return unknown_keys(args, known)
 
 
 @handler

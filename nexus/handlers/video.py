@@ -15,7 +15,13 @@ import numpy as np
 
 from nexus.core.registry import handler
 from nexus.errors import DataError
-from nexus.handlers.ffmpeg import DEFAULT_FPS, Encoder, Mp4Settings, raw_input_args
+from nexus.handlers.ffmpeg import (
+    DEFAULT_FPS,
+    Encoder,
+    Mp4Settings,
+    mp4_arg_problems,
+    raw_input_args,
+)
 from nexus.handlers.frames import FrameSequence, encoded_alongside, frame_stream
 from nexus.handlers.png import png_size
 
@@ -103,6 +109,10 @@ class Mp4Handler:
         n_frames, _ = imageio_ffmpeg.count_frames_and_secs(str(path))
         width, height = meta["size"]
         return VideoFile(Path(path), float(meta["fps"]), (width, height), n_frames, meta["codec"])
+
+    def check_args(self, args: dict[str, Any], saving: bool) -> list[str]:
+        """Problems of save args beyond their types: ranges and presets."""
+        return mp4_arg_problems(args) if saving else []
 
     def save(
         self,

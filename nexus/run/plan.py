@@ -13,6 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from nexus.config.cases import step_key
+from nexus.config.handler_args import check_handler_args
 from nexus.config.wiring import Step, check_wiring, wired_steps
 from nexus.core.hub import DataEntry, inside
 from nexus.core.project import Project
@@ -147,7 +148,15 @@ def _inputs_source(
         return None
     case = cfg.case.name
     explicit = cfg.get("inputs_from")
-    candidates = [Path(explicit)] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
+    if explicit:
+        explicit = Path(cfg.paths.root) / Path(explicit).expanduser()  # relative: to the root
+        if not explicit.is_dir():
+            found.append(
+                f"inputs_from= folder not found: {explicit} (a relative path starts at the "
+                "project root)"
+            )
+            return None
+    candidates = [explicit] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
     for run_dir in candidates:
         if _holds(run_dir, list(wanted), io_mapping):
             return run_dir.resolve()
@@ -217,11 +226,18 @@ def _entries(
             continue
         else:
             location = run_dir / path
+        args, wrong = check_handler_args(
+            spec, _handler_args(spec, name, where.get("handler_args")), saving=producer is not None
+        )
+        found.extend(
+            f"io_mapping.{name}.handler_args.{problem} (handler '{spec.name}', in {shown})"
+            for problem in wrong
+        )
         entries[name] = DataEntry(
             name=name,
             path=location,
             handler=spec,
-            args=_handler_args(spec, name, where.get("handler_args")),
+            args=args,
             producer=producer,
             declared=(
                 f"not in the io_mapping of {shown}: placed by its type"

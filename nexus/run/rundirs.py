@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +17,7 @@ __all__ = [
     "manifest_partials",
     "read_manifest",
     "register_resolvers",
+    "run_inside",
     "run_manifests",
     "update_manifest",
     "user_overrides",
@@ -47,6 +49,18 @@ def claim_unique_dir(parent: str, stamp: str) -> str:
             _claimed[key] = str(candidate)
             break
     return _claimed[key]
+
+
+def run_inside(folder: Path) -> Path | None:
+    """The `run.json` of a run in `folder` or below it (an earlier run, or a folder of runs)."""
+    try:
+        if not folder.is_dir():
+            return None
+        if (folder / MANIFEST).exists() or (folder / ".hydra").exists():
+            return folder / MANIFEST
+        return next(folder.rglob(MANIFEST), None)
+    except OSError:  # a name too long, a folder not readable: the run's own start says so
+        return None
 
 
 def forget_claims() -> None:
@@ -101,8 +115,20 @@ def write_manifest(run_dir: Path, data: dict[str, Any]) -> None:
     """Write `run.json` through a temporary sibling, so it is never seen half-written."""
     path = run_dir / MANIFEST
     partial = path.with_name(_MANIFEST_PARTIAL.format(pid=os.getpid()))
-    partial.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    text = json.dumps(_strict_json(data), indent=2, default=str, allow_nan=False)
+    partial.write_text(text + "\n", encoding="utf-8")
     os.replace(partial, path)
+
+
+def _strict_json(value: Any) -> Any:
+    """`value` with every non-finite float as a string ('inf', 'nan'): JSON has no such number."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(item) for item in value]
+    return value
 
 
 def manifest_partials(run_dir: Path) -> list[Path]:

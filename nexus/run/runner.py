@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from nexus.core.context import Metrics, RunContext
+from nexus.core.exits import exit_step_error, os_exit_refused
 from nexus.core.hub import DataHub
 from nexus.core.markers import DataSource
 from nexus.core.progress import Progress
@@ -56,9 +57,12 @@ def _context_for(context: RunContext, step: Step) -> RunContext:
 def _run_step(step: Step, hub: DataHub, context: RunContext, metrics: Metrics) -> list[Output]:
     config = build_config(step, hub)
     try:
-        return store_result(step, hub, call_plugin(step, config, hub, context, metrics))
+        with os_exit_refused():
+            return store_result(step, hub, call_plugin(step, config, hub, context, metrics))
     except StepError:
         raise
+    except SystemExit as exc:  # sys.exit in a plugin: its step fails, the command goes on
+        raise exit_step_error(exc, step.name, step.spec.name, step.spec.where) from exc
     except Exception as exc:
         # A plugin returning a generator runs while its output is saved, inside a handler:
         # whatever its own code raised is the step's failure, not the handler's.

@@ -144,7 +144,7 @@ class TrackingCallback(Callback):
             **_common_tags(config),
             "nexus.run_dir": str(run_dir),
             "nexus.kind": "job",
-            "nexus.overrides": " ".join(job_overrides(config)) or "(none)",
+            "nexus.config.overrides": " ".join(job_overrides(config)) or "(none)",
         }
         parent = config.tracking.get("parent_run_id")
         if parent:

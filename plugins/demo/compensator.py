@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Annotated
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from nexus import DataError, DataSink, DataSource, Metrics, plugin
+from nexus import DataSink, DataSource, Metrics, plugin
 
-from . import require_columns
+from .tables import time_series
 
 __all__ = ["CompensatorConfig", "compensate", "predict_states", "rmse_against"]
 
@@ -44,14 +45,9 @@ class CompensatorConfig(BaseModel):
 @plugin(name="Latency Compensator", default_config=CompensatorConfig)
 def compensate(config: CompensatorConfig, logger: logging.Logger, metrics: Metrics) -> pd.DataFrame:
     """Extrapolate late measurements along their estimated velocity to the present."""
-    measurements = config.measurements
-    require_columns(measurements, ("t", "x", "y"), "the measurements table")
-    measurements = measurements.dropna(subset=["t", "x", "y"])
-    if measurements.empty:
-        raise DataError(
-            "the measurements table has no complete row (t, x and y all set)",
-            [f"it has {len(config.measurements)} rows"],
-        )
+    measurements = time_series(config.measurements, "the measurements table", logger)
+    if measurements["t"].nunique() == 1 and len(measurements) > 1:
+        logger.warning("the measurements give no velocity: nothing is compensated")
     states = predict_states(measurements, config.latency_to_compensate_s, config.velocity_window)
     logger.info(
         "predicted %d states %.3f s ahead (velocity from the last %d measurements)",
@@ -60,10 +56,12 @@ def compensate(config: CompensatorConfig, logger: logging.Logger, metrics: Metri
         config.velocity_window,
     )
     if config.ground_truth is not None:
-        require_columns(config.ground_truth, ("t", "x", "y"), "the ground truth table")
-        rmse = rmse_against(states, config.ground_truth)
+        truth = time_series(config.ground_truth, "the ground truth table", logger)
+        rmse = rmse_against(states, truth)
         if rmse is None:
             logger.warning("the ground truth covers none of the measurements' times: no RMSE")
+        elif not math.isfinite(rmse):
+            logger.warning("the RMSE is %s (values too large to square): not recorded", rmse)
         else:
             metrics.log("rmse", rmse)
             logger.info("RMSE of the predicted positions against the ground truth: %.4f", rmse)

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexus import DataError, DataSink, DataSource, FrameSequence, Progress, plugin
 
-from . import require_columns
 from .canvas import Scene, Track, camera_path
+from .tables import time_series, times_outside
 from .workers import available_cores, draw_frames
 
 __all__ = ["RendererConfig", "render"]
@@ -60,15 +60,17 @@ def render(
     config: RendererConfig, logger: logging.Logger, progress: Progress
 ) -> Iterator[np.ndarray]:
     """Draw one frame per row of the video manifest; frames are made as they are consumed."""
-    states = Track.of(config.states, "the predicted states table")
-    measured = Track.of(config.measurements, "the measurements table")
+    states = _track(config.states, "the predicted states table", logger)
+    measured = _track(config.measurements, "the measurements table", logger)
     truth = (
-        None if config.ground_truth is None else Track.of(config.ground_truth, "the ground truth")
+        None
+        if config.ground_truth is None
+        else _track(config.ground_truth, "the ground truth table", logger)
     )
-    require_columns(config.frame_times, ("t",), "the video manifest")
-    times = config.frame_times["t"].to_numpy(dtype=float)
-    if times.size == 0:
+    if config.frame_times.empty:
         raise DataError("the video manifest has no rows: there is no frame to render")
+    times = time_series(config.frame_times, "the video manifest", logger, ("t",))["t"].to_numpy()
+    _check_span(times, states.t, logger)
     scene = Scene(
         width=config.width,
         height=config.height,
@@ -85,3 +87,29 @@ def render(
     # Checked above, drawn as the frames are saved; closing the tracked frames (at the end,
     # or on an error) stops the worker processes at once.
     return progress.track(draw_frames(scene, workers), total=len(scene), unit="frames")
+
+
+def _track(table: pd.DataFrame, what: str, logger: logging.Logger) -> Track:
+    rows = time_series(table, what, logger)
+    return Track(*(rows[c].to_numpy(dtype=float, copy=True) for c in ("t", "x", "y")))
+
+
+def _check_span(times: np.ndarray, data_t: np.ndarray, logger: logging.Logger) -> None:
+    """Frames far outside the predictions' time span show the first or last state: say so."""
+    outside = times_outside(times, data_t)
+    if not outside.any():
+        return
+    span = f"the predicted states span t = {data_t[0]:g} to {data_t[-1]:g} s"
+    if outside.all():
+        raise DataError(
+            f"every frame of the video manifest lies outside the data: its times run from "
+            f"{times[0]:g} to {times[-1]:g} s, {span}",
+            ["the manifest and the measurements must share one clock: check their t columns"],
+        )
+    logger.warning(
+        "%d of %d frames of the video manifest lie outside the data (%s): they show the "
+        "nearest state",
+        int(outside.sum()),
+        times.size,
+        span,
+    )

@@ -6,12 +6,14 @@ import logging
 from fractions import Fraction
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexus import DataError, DataSink, DataSource, FrameSequence, Video, plugin
 
 from . import require_columns
+from .tables import time_series
 
 __all__ = ["VideoConfig", "create_video", "manifest_rate"]
 
@@ -40,7 +42,8 @@ def create_video(config: VideoConfig, logger: logging.Logger) -> Video:
     if config.fps is not None:
         fps = config.fps
     elif config.frame_times is not None:
-        fps = manifest_rate(config.frame_times)
+        times = time_series(config.frame_times, "the video manifest", logger, ("t",))
+        fps = manifest_rate(times)
     else:
         raise DataError(
             "the Video Creator needs a frame rate: there is no video manifest",
@@ -58,7 +61,7 @@ def manifest_rate(frame_times: pd.DataFrame) -> float:
     file give 30, not 29.9999, and NTSC's 30000/1001 can be told exactly.
     """
     require_columns(frame_times, ("t",), "the video manifest")
-    times = frame_times["t"].to_numpy(dtype=float)
+    times = np.sort(frame_times["t"].to_numpy(dtype=float))  # in time order, whatever the file's
     span = float(times[-1] - times[0]) if times.size > 1 else float("nan")
     if not span > 0:
         raise DataError(

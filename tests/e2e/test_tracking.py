@@ -41,7 +41,7 @@ def test_a_sweep_is_a_parent_run_with_one_child_per_job(toy_project, mlflow_serv
     assert params(child)["case"] == "toy"
     assert params(child)["steps"] == "Double, Sum"
     assert "seconds.double" in metrics(child)
-    assert "pipeline.factor=" in tags(child)["nexus.overrides"]
+    assert "pipeline.factor=" in tags(child)["nexus.config.overrides"]
     assert Path(tags(child)["nexus.run_dir"]).is_dir()
     assert server.artifacts(child["info"]["run_id"]) == [
         "config",
