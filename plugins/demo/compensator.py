@@ -11,8 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexus import DataError, DataSink, DataSource, Metrics, plugin
 
-from . import require_columns
-
 __all__ = ["CompensatorConfig", "compensate", "predict_states", "rmse_against"]
 
 
@@ -21,8 +19,12 @@ class CompensatorConfig(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    measurements: Annotated[pd.DataFrame, DataSource(name="latent_measurements")]
-    ground_truth: Annotated[pd.DataFrame | None, DataSource(name="ground_truth")] = None
+    measurements: Annotated[
+        pd.DataFrame, DataSource(name="latent_measurements", columns=("t", "x", "y"))
+    ]
+    ground_truth: Annotated[
+        pd.DataFrame | None, DataSource(name="ground_truth", columns=("t", "x", "y"))
+    ] = None
     predicted_states: Annotated[pd.DataFrame | None, DataSink(name="predicted_states")] = None
     latency_to_compensate_s: float = Field(
         default=0.2,
@@ -45,7 +47,6 @@ class CompensatorConfig(BaseModel):
 def compensate(config: CompensatorConfig, logger: logging.Logger, metrics: Metrics) -> pd.DataFrame:
     """Extrapolate late measurements along their estimated velocity to the present."""
     measurements = config.measurements
-    require_columns(measurements, ("t", "x", "y"), "the measurements table")
     measurements = measurements.dropna(subset=["t", "x", "y"])
     if measurements.empty:
         raise DataError(
@@ -60,7 +61,6 @@ def compensate(config: CompensatorConfig, logger: logging.Logger, metrics: Metri
         config.velocity_window,
     )
     if config.ground_truth is not None:
-        require_columns(config.ground_truth, ("t", "x", "y"), "the ground truth table")
         rmse = rmse_against(states, config.ground_truth)
         if rmse is None:
             logger.warning("the ground truth covers none of the measurements' times: no RMSE")

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexus import DataError, DataSink, DataSource, FrameSequence, Progress, plugin
 
-from . import require_columns
 from .canvas import Scene, Track, camera_path
 from .workers import available_cores, draw_frames
 
@@ -24,10 +23,14 @@ class RendererConfig(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    states: Annotated[pd.DataFrame, DataSource(name="predicted_states")]
-    measurements: Annotated[pd.DataFrame, DataSource(name="latent_measurements")]
-    frame_times: Annotated[pd.DataFrame, DataSource(name="video_manifest")]
-    ground_truth: Annotated[pd.DataFrame | None, DataSource(name="ground_truth")] = None
+    states: Annotated[pd.DataFrame, DataSource(name="predicted_states", columns=("t", "x", "y"))]
+    measurements: Annotated[
+        pd.DataFrame, DataSource(name="latent_measurements", columns=("t", "x", "y"))
+    ]
+    frame_times: Annotated[pd.DataFrame, DataSource(name="video_manifest", columns=("t",))]
+    ground_truth: Annotated[
+        pd.DataFrame | None, DataSource(name="ground_truth", columns=("t", "x", "y"))
+    ] = None
     frames: Annotated[FrameSequence | None, DataSink(name="rendered_frames")] = None
     zoom_factor: float = Field(
         default=5,
@@ -65,7 +68,6 @@ def render(
     truth = (
         None if config.ground_truth is None else Track.of(config.ground_truth, "the ground truth")
     )
-    require_columns(config.frame_times, ("t",), "the video manifest")
     times = config.frame_times["t"].to_numpy(dtype=float)
     if times.size == 0:
         raise DataError("the video manifest has no rows: there is no frame to render")
