@@ -22,7 +22,7 @@ from nexus.errors import (
     ProjectError,
     StepError,
 )
-from nexus.handlers import FrameSequence, Video
+from nexus.handlers import FrameSequence, McapHandler, Video
 
 __all__ = [
     "ConfigError",
@@ -32,6 +32,7 @@ __all__ = [
     "DataSource",
     "FrameSequence",
     "Handler",
+    "McapHandler",
     "Metrics",
     "NexusError",
     "PlanError",
