@@ -24,7 +24,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from nexus.core.text import slug
-from nexus.run.manifest import read_manifest
+from nexus.run.manifest import MANIFEST, read_manifest
 from nexus.run.rundirs import PARENT_RUN_KEY, user_overrides
 from nexus.tracking.helper import recording
 from nexus.tracking.store import TrackingError, tracking_uri
@@ -332,7 +332,7 @@ def _artifacts(
 ) -> list[tuple[str, str | None]]:
     """What a job logs: run.json, nexus.log, Hydra's configs, and its outputs unless skipped."""
     files: list[tuple[str, str | None]] = [
-        (str(run_dir / "run.json"), None),
+        (str(run_dir / MANIFEST), None),
         (str(run_dir / "nexus.log"), None),
         (str(run_dir / ".hydra"), "config"),
     ]
