@@ -78,7 +78,6 @@ timed(
     "hydra compose", "hydra._internal.config_loader_impl", "load_configuration", "ConfigLoaderImpl"
 )
 timed("validate + plan (prepare)", "nexus.app.task", "prepare")
-timed("manifest writes", "nexus.run.rundirs", "write_manifest")
 timed("manifest writes", "nexus.run.manifest", "write_manifest")
 timed("git version", "nexus.run.manifest", "code_version")
 timed("git version", "nexus.app.task", "code_version")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         ProjectError,
         StepError,
     )
-    from nexus.handlers import FrameSequence, Video
+    from nexus.handlers import FrameSequence, McapHandler, Video
 
 __all__ = [
     "ConfigError",
@@ -42,6 +42,7 @@ __all__ = [
     "DataSource",
     "FrameSequence",
     "Handler",
+    "McapHandler",
     "Metrics",
     "NexusError",
     "PlanError",
@@ -65,6 +66,7 @@ _HOMES = {
     "DataSource": "nexus.core.markers",
     "FrameSequence": "nexus.handlers",
     "Handler": "nexus.core.specs",
+    "McapHandler": "nexus.handlers",
     "Metrics": "nexus.core.context",
     "NexusError": "nexus.errors",
     "PlanError": "nexus.errors",

@@ -242,9 +242,12 @@ class NexusResult:
     @property
     def manifest(self) -> dict[str, Any]:
         """The run's `run.json`."""
-        import json
+        from nexus.run.manifest import read_manifest
 
-        return dict(json.loads((self.run_dir / "run.json").read_text(encoding="utf-8")))
+        manifest = read_manifest(self.run_dir)
+        if manifest is None:
+            raise AssertionError(f"no readable run.json in {self.run_dir}")
+        return manifest
 
 
 @dataclass(frozen=True)
@@ -305,7 +308,9 @@ class TempProject:
         return result
 
     def _run_dirs(self) -> set[Path]:
-        return {p.parent for p in (self.root / "outputs").rglob("run.json")}
+        from nexus.run.manifest import MANIFEST
+
+        return {p.parent for p in (self.root / "outputs").rglob(MANIFEST)}
 
 
 def make_project(root: Path) -> TempProject:

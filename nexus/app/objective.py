@@ -14,6 +14,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from nexus.config.overrides import parse_override
 from nexus.errors import ConfigError
 
 __all__ = ["Best", "best_of", "is_search", "objective_value", "planned_jobs", "prepare_search"]
@@ -177,8 +178,7 @@ def _metric(config: DictConfig) -> str | None:
 
 
 def _hydra_override(config: DictConfig, key: str) -> str | None:
-    for override in config.hydra.overrides.hydra:
-        name, _, value = str(override).partition("=")
-        if name.lstrip("+~") == key:
-            return value
+    for override in map(parse_override, config.hydra.overrides.hydra):
+        if override.key == key:
+            return override.value
     return None

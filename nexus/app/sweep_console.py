@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from nexus.core.progress import format_seconds
-from nexus.run.rundirs import MANIFEST, read_manifest
+from nexus.run.manifest import MANIFEST, read_manifest
 
 if TYPE_CHECKING:
     from rich.console import Console

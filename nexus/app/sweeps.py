@@ -20,8 +20,9 @@ from omegaconf import DictConfig, OmegaConf
 from nexus.app.launchers import prepare_launcher
 from nexus.app.objective import Best, best_of, is_search, planned_jobs, prepare_search
 from nexus.app.sweep_console import SweepProgress, print_table, quiet_optuna
+from nexus.config.overrides import parse_override
 from nexus.errors import Abort, NexusError
-from nexus.run.rundirs import MANIFEST, read_manifest
+from nexus.run.manifest import MANIFEST, read_manifest
 
 __all__ = ["SweepCallback", "SweepJob", "finish_active_sweep", "finish_sweep", "sweep_jobs"]
 
@@ -114,7 +115,11 @@ def sweep_jobs(sweep_dir: Path) -> list[SweepJob]:
                 num=int(name) if name.isdigit() else len(jobs),
                 run_dir=manifest_path.parent,
                 status=str(data.get("status", "unknown")),
-                overrides=dict(_split(o) for o in data.get("overrides", []) if "=" in o),
+                overrides={
+                    o.key: o.value
+                    for o in map(parse_override, data.get("overrides", []))
+                    if o.value is not None
+                },
                 metrics={k: float(v) for k, v in (data.get("metrics") or {}).items()},
                 error=(str(error.get("message", "")).splitlines() or [""])[0] if error else "",
             )
@@ -196,11 +201,6 @@ def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best |
         logged["metrics"] = {f"best.{best.metric}": best.value}
         logged["tags"] = {"nexus.best": best.line()}
     close_run(handle, ending, **logged)
-
-
-def _split(override: str) -> tuple[str, str]:
-    key, value = override.split("=", 1)
-    return key.lstrip("+~"), value
 
 
 def _number(value: str | None) -> float | None:

@@ -8,7 +8,6 @@ project root or by module, never as a machine's absolute path.
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from nexus.config.cases import CaseFile, case_file, load_case
 from nexus.config.catalog import Catalog, load_catalog
 from nexus.config.wiring import Step, case_steps, check_wiring
 from nexus.core.describe import constraints, default, plain_repr, signature, type_name
+from nexus.core.files import write_text_atomic
 from nexus.core.registry import GeneratorSpec, HandlerSpec, PluginSpec
 from nexus.errors import ProjectError, did_you_mean, problems
 
@@ -49,7 +49,7 @@ def command(args: list[str]) -> int:
         _check(path, text)
         print(f"{REFERENCE} is up to date")
         return 0
-    _write(path, text)
+    write_text_atomic(path, text)
     registry = catalog.registry
     counts = [
         problems(len(registry.plugins), "plugin"),
@@ -345,9 +345,3 @@ def _check(path: Path, text: str) -> None:
                 "write it again: python -m nexus docs",
             ],
         )
-
-
-def _write(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(partial, path)

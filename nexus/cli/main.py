@@ -85,14 +85,14 @@ def _will_track(args: list[str]) -> bool:
         return False
     import yaml
 
+    from nexus.config.overrides import parse_override
     from nexus.core.project import find_project
     from nexus.core.yamlio import load_yaml
 
-    for arg in args:
-        key, _, value = arg.lstrip("+~").partition("=")
-        if key == "tracking.enabled":
+    for override in map(parse_override, args):
+        if override.key == "tracking.enabled":
             with contextlib.suppress(yaml.YAMLError):
-                return bool(yaml.safe_load(value))
+                return bool(yaml.safe_load(override.value or ""))
     try:  # not nexus.config.params.read_global_config: importing omegaconf would delay the fork
         config = load_yaml(find_project().conf_dir / "config.yaml", "conf/config.yaml")
     except NexusError:

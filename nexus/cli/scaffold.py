@@ -15,6 +15,7 @@ from string import Template
 
 from nexus.config.cases import CASE_FILE
 from nexus.core.project import Project, find_project
+from nexus.core.text import slug
 from nexus.errors import ProjectError, did_you_mean
 
 __all__ = ["EXAMPLE_PLUGIN", "check_name", "command", "copy_case", "new_case"]
@@ -98,7 +99,7 @@ def check_name(name: str) -> None:
         if reserved
         else "a case name is a folder name: a letter, then letters, digits, '_' or '-' (at most 64)"
     )
-    suggestion = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_-")
+    suggestion = slug(name, keep="-")
     if not suggestion[:1].isalpha() or reserved:
         suggestion = f"case_{suggestion}".rstrip("_")
     raise ProjectError(

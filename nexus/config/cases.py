@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nexus.core.project import Project
+from nexus.core.text import slug
 from nexus.core.yamlio import load_yaml
 from nexus.errors import ProjectError, problems
 
@@ -183,7 +183,7 @@ def step_key(name: str) -> str:
     Hydra's override grammar takes no spaces in a key, so a step is set on the command line
     as `steps.frame_renderer.zoom_factor=8`.
     """
-    key = re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "step"
+    key = slug(name.lower()) or "step"
     return f"_{key}" if key[0].isdigit() else key  # a key may not start with a digit
 
 

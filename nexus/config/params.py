@@ -9,6 +9,7 @@ from omegaconf import DictConfig, OmegaConf
 from pydantic import ValidationError
 
 from nexus.config.cases import step_key
+from nexus.config.overrides import parse_override
 from nexus.config.wiring import WiredStep, wired_steps
 from nexus.core.project import Project
 from nexus.core.registry import PluginSpec, Registry
@@ -39,7 +40,7 @@ class Layers:
         raw_global = read_global_config(project)
         return cls(
             case_file=case_file,
-            cli_keys=frozenset(override_key(o) for o in overrides),
+            cli_keys=frozenset(parse_override(o).key for o in overrides),
             case_keys=frozenset(_keys(raw_case.get("pipeline"))),
             global_keys=frozenset(_keys(raw_global.get("pipeline"))),
             step_keys=_own_config_keys(raw_case.get("steps")),
@@ -70,11 +71,6 @@ def _own_config_keys(steps: Any) -> dict[str, frozenset[str]]:
             name = entry.get("name") or entry.get("plugin")
             own[str(name)] = frozenset(entry["config"])
     return own
-
-
-def override_key(override: str) -> str:
-    """`pipeline.x` of `+pipeline.x=1`, `++pipeline.x=1` or `~pipeline.x`."""
-    return override.lstrip("+~").split("=", 1)[0].strip()
 
 
 def read_global_config(project: Project) -> dict[str, Any]:

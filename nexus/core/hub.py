@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nexus.core.files import atomic_path
 from nexus.core.specs import HandlerSpec
 from nexus.errors import DataError
 
-__all__ = ["DataEntry", "DataHub", "atomic_save", "inside", "remove_path"]
+__all__ = ["DataEntry", "DataHub", "atomic_save", "inside"]
 
 log = logging.getLogger("nexus.core.hub")
 
@@ -95,7 +93,7 @@ class DataHub:
             )
         started = time.perf_counter()
         try:
-            atomic_save(entry.handler.instance, obj, entry.path, entry.args)
+            atomic_save(entry.handler, obj, entry.path, entry.args)
         except DataError:
             raise
         except OSError as exc:
@@ -165,35 +163,19 @@ def inside(path: Path, root: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
 
 
-def atomic_save(handler: Any, obj: Any, final: Path, args: dict[str, Any]) -> None:
+def atomic_save(handler: HandlerSpec, obj: Any, final: Path, args: dict[str, Any]) -> None:
     """Let `handler` write to a temporary sibling of `final`, then rename it into place.
 
     A failure or a kill part-way leaves at most a hidden `.partial` sibling, never a
     truncated `final`.
     """
-    final.parent.mkdir(parents=True, exist_ok=True)
-    # Ends with the final name, so a handler that reads the extension (`.tar.gz`) sees all of it.
-    partial = final.with_name(f".partial-{uuid.uuid4().hex[:8]}.{final.name}")
-    try:
-        handler.save(obj, partial, **args)
+    with atomic_path(final) as partial:
+        handler.instance.save(obj, partial, **args)
         if not partial.exists():
             raise DataError(
-                f"handler '{getattr(handler, 'name', handler)}' wrote nothing for {final.name}",
+                f"handler '{handler.name}' wrote nothing for {final.name}",
                 ["its save() must write to the path it is given"],
             )
-        if final.is_dir() and not final.is_symlink():
-            shutil.rmtree(final)
-        os.replace(partial, final)
-    except BaseException:
-        remove_path(partial)
-        raise
-
-
-def remove_path(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        path.unlink(missing_ok=True)
 
 
 def _first_line(exc: BaseException) -> str:

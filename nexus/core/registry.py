@@ -187,7 +187,10 @@ def _check_no_marker_as_default(name: str, model: type[BaseModel], where: str) -
 
 
 def analyse_handler(cls: type, name: str | None, extensions: tuple[str, ...] | None) -> HandlerSpec:
-    """Check a handler class has what the DataHub calls, and instantiate it."""
+    """Check a handler class has what the DataHub calls, and instantiate it.
+
+    The name and extensions stay in the HandlerSpec: the class is returned as it was written.
+    """
     file, line = _location(cls)
     name = name or getattr(cls, "name", None)
     exts = extensions if extensions is not None else getattr(cls, "extensions", ())
@@ -203,8 +206,6 @@ def analyse_handler(cls: type, name: str | None, extensions: tuple[str, ...] | N
                 "a handler has name, extensions, load(path), save(obj, path)",
             ],
         )
-    cls.name = name  # type: ignore[attr-defined]
-    cls.extensions = exts  # type: ignore[attr-defined]
     return HandlerSpec(name=str(name), extensions=exts, instance=cls(), cls=cls)
 
 

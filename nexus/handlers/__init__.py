@@ -2,9 +2,9 @@
 recordings mcap, rosbag (ROS 1 and 2) and hdf5, one topic or dataset a logical name.
 
 A handler is a class with `name`, `extensions`, `load(path, **args)` and `save(obj, path, **args)`.
-Handlers that write a directory set `is_directory = True`; handlers whose saved objects are
-consumed while saving (iterators of frames) set `reload_after_save = True`, so the next step
-gets the saved data back, lazily, instead of the spent object. A handler may have
+Handlers whose saved objects are consumed while saving (iterators of frames) set
+`reload_after_save = True`, so the next step gets the saved data back, lazily, instead of the
+spent object. A handler may have
 `default_args(logical_name)`, the handler_args a case need not give (the recordings' topic);
 `check(path, **args)`, which the plan calls on each input before any step runs (a DataError
 is a problem of the plan); and `requires`, the (module, package) pairs it imports, so `list`

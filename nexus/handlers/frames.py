@@ -214,7 +214,6 @@ class FramesHandler:
 
     name = "frames"
     extensions: tuple[str, ...] = ()
-    is_directory = True
     reload_after_save = True
 
     def load(self, path: Path, **args: Any) -> FrameSequence:

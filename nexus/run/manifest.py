@@ -1,19 +1,35 @@
-"""`run.json`: the manifest of a run, written when it starts and finished last."""
+"""`run.json`: the manifest of a run, written when it starts and finished last.
+
+This module is the one place that reads and writes the file.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import socket
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from nexus.core.files import write_text_atomic
+from nexus.core.text import now_iso
 from nexus.core.version import __version__
-from nexus.run.rundirs import write_manifest
 
-__all__ = ["Manifest", "Output", "code_version", "path_size", "process_start"]
+__all__ = [
+    "MANIFEST",
+    "Manifest",
+    "Output",
+    "code_version",
+    "path_size",
+    "process_start",
+    "read_manifest",
+    "write_manifest",
+]
+
+MANIFEST = "run.json"
 
 
 class Output(NamedTuple):
@@ -22,10 +38,6 @@ class Output(NamedTuple):
     name: str
     path: Path
     handler: str
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
 
 
 LateField = Callable[[bool], Any]
@@ -56,7 +68,7 @@ class Manifest:
             "mlflow_run_id": None,
             **fields,
             "run_dir": str(run_dir),
-            "started": _now(),
+            "started": now_iso(),
             "finished": None,
             "steps": [],
             "metrics": {},
@@ -97,7 +109,7 @@ class Manifest:
 
     def finish(self, status: str, error: BaseException | None = None) -> None:
         """Mark the run `completed`, `failed` or `interrupted`; this is the last write."""
-        self.data.update(status=status, finished=_now())
+        self.data.update(status=status, finished=now_iso())
         if error is not None:
             message = str(error) or (
                 "interrupted (Ctrl-C or SIGTERM)"
@@ -121,6 +133,32 @@ class Manifest:
             return str(path.relative_to(self.run_dir))
         except ValueError:
             return str(path)
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any] | None:
+    """The run's `run.json`, or None when it is missing or unreadable."""
+    try:
+        data = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_manifest(run_dir: Path, data: dict[str, Any]) -> None:
+    """Write `run.json` atomically, so it is never seen half-written."""
+    text = json.dumps(_strict_json(data), indent=2, default=str, allow_nan=False)
+    write_text_atomic(run_dir / MANIFEST, text + "\n")
+
+
+def _strict_json(value: Any) -> Any:
+    """`value` with every non-finite float as a string ('inf', 'nan'): JSON has no such number."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(item) for item in value]
+    return value
 
 
 def process_start(pid: int) -> str | None:

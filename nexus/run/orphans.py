@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
 
-from nexus.core.hub import remove_path
-from nexus.run.manifest import process_start
-from nexus.run.rundirs import manifest_partials, read_manifest, run_manifests, write_manifest
+from nexus.core.files import PARTIAL_GLOB, remove_path
+from nexus.core.text import now_iso
+from nexus.run.manifest import process_start, read_manifest, write_manifest
+from nexus.run.rundirs import run_manifests
 
 __all__ = ["is_orphan", "mark_orphans"]
 
@@ -53,15 +53,14 @@ def mark_orphans(folder: Path, config: DictConfig | None = None) -> list[Path]:
 
 
 def _mark(run_dir: Path, manifest: dict[str, Any]) -> None:
-    partials = [*run_dir.rglob(".partial-*"), *manifest_partials(run_dir)]
-    for partial in partials:  # what the killed process was writing
+    for partial in list(run_dir.rglob(PARTIAL_GLOB)):  # what the killed process was writing
         remove_path(partial)
     for step in manifest.get("steps", []):
         if step.get("status") == "running":
             step["status"] = "interrupted"
     manifest.update(
         status="interrupted",
-        finished=datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds"),
+        finished=now_iso(),
         error={
             "type": "ProcessGone",
             "message": f"process {manifest.get('pid')} ended before the run finished "

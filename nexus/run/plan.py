@@ -20,7 +20,8 @@ from nexus.core.project import Project
 from nexus.core.registry import HandlerSpec, Registry
 from nexus.errors import DataError, PlanError, did_you_mean, problems
 from nexus.handlers.recording import missing_packages
-from nexus.run.rundirs import earlier_runs, read_manifest
+from nexus.run.manifest import read_manifest
+from nexus.run.rundirs import earlier_runs
 
 __all__ = ["Plan", "Step", "build_plan"]
 

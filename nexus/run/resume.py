@@ -5,6 +5,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
+from nexus.config.overrides import parse_override
+
 __all__ = ["resume_commands"]
 
 
@@ -16,6 +18,6 @@ def resume_commands(overrides: Sequence[str], steps: Sequence[str], failed: str)
     """
     if failed not in steps:
         return []
-    kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") not in ("only", "inputs_from")]
+    kept = [o for o in overrides if parse_override(o).key not in ("only", "inputs_from")]
     base = " ".join(["python -m nexus", *(shlex.quote(o) for o in kept)])
     return [f'{base} only="{step}"' for step in steps[steps.index(failed) :]]

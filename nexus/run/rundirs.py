@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import math
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
 
+from nexus.run.manifest import MANIFEST, read_manifest
+
 __all__ = [
     "claim_unique_dir",
     "earlier_runs",
-    "manifest_partials",
-    "read_manifest",
     "register_resolvers",
     "run_inside",
     "run_manifests",
-    "update_manifest",
     "user_overrides",
-    "write_manifest",
 ]
 
-MANIFEST = "run.json"
-_MANIFEST_PARTIAL = f".{MANIFEST}.{{pid}}.partial"  # where write_manifest writes first
 PARENT_RUN_KEY = "tracking.parent_run_id"  # an override nexus adds to the jobs of a sweep
 _claimed: dict[tuple[str, str], str] = {}
 
@@ -74,15 +67,6 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("nexus.unique_dir", claim_unique_dir, use_cache=True)
 
 
-def read_manifest(run_dir: Path) -> dict[str, Any] | None:
-    """The run's `run.json`, or None when it is missing or unreadable."""
-    try:
-        data = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def earlier_runs(case_outputs: Path) -> list[Path]:
     """Run directories of a case (single runs and sweep jobs), newest first."""
     found = [p.parent for p in run_manifests(case_outputs)]
@@ -102,38 +86,6 @@ def run_manifests(folder: Path) -> list[Path]:
 def _started(run_dir: Path) -> tuple[str, float]:
     manifest = read_manifest(run_dir) or {}
     return str(manifest.get("started", "")), (run_dir / MANIFEST).stat().st_mtime
-
-
-def update_manifest(run_dir: Path, **fields: Any) -> None:
-    """Set `fields` in the run's `run.json` (created if missing), atomically."""
-    data = read_manifest(run_dir) or {}
-    data.update(fields)
-    write_manifest(run_dir, data)
-
-
-def write_manifest(run_dir: Path, data: dict[str, Any]) -> None:
-    """Write `run.json` through a temporary sibling, so it is never seen half-written."""
-    path = run_dir / MANIFEST
-    partial = path.with_name(_MANIFEST_PARTIAL.format(pid=os.getpid()))
-    text = json.dumps(_strict_json(data), indent=2, default=str, allow_nan=False)
-    partial.write_text(text + "\n", encoding="utf-8")
-    os.replace(partial, path)
-
-
-def _strict_json(value: Any) -> Any:
-    """`value` with every non-finite float as a string ('inf', 'nan'): JSON has no such number."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _strict_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_strict_json(item) for item in value]
-    return value
-
-
-def manifest_partials(run_dir: Path) -> list[Path]:
-    """Temporary `run.json` siblings left by processes killed while writing them."""
-    return list(run_dir.glob(_MANIFEST_PARTIAL.format(pid="*")))
 
 
 def user_overrides(overrides: Iterable[Any]) -> list[str]:

@@ -14,6 +14,8 @@ from nexus.core.exits import exit_step_error, os_exit_refused
 from nexus.core.hub import DataHub
 from nexus.core.markers import DataSource
 from nexus.core.progress import Progress
+from nexus.core.services import Services
+from nexus.core.text import slug
 from nexus.errors import ConfigError, DataError, NexusError, StepError
 from nexus.run.manifest import Manifest, Output
 from nexus.run.plan import Plan, Step
@@ -25,7 +27,7 @@ log = logging.getLogger("nexus.run.runner")
 
 def step_logger(step: str) -> logging.Logger:
     """The logger a step receives: a child of `nexus`, so it reaches the console and the log."""
-    return logging.getLogger("nexus.step." + step.lower().replace(" ", "_"))
+    return logging.getLogger("nexus.step." + slug(step.lower()))
 
 
 def run_plan(plan: Plan, hub: DataHub, context: RunContext, manifest: Manifest) -> Metrics:
@@ -82,16 +84,15 @@ def call_plugin(
 ) -> Any:
     """Call the step's plugin with what its signature asked for at registration."""
     logger = step_logger(step.name)
-    services: dict[str, Any] = {
-        "config": config,
-        "logger": logger,
-        "hub": hub,
-        "context": context,
-        "metrics": metrics,
-        "progress": _progress(step, context, logger),
-    }
-    kwargs = {param: services[service] for param, service in step.spec.injections.items()}
-    return step.spec.func(**kwargs)
+    services = Services(
+        config=config,
+        logger=logger,
+        hub=hub,
+        context=context,
+        metrics=metrics,
+        progress=_progress(step, context, logger),
+    )
+    return step.spec.func(**services.arguments(step.spec.injections))
 
 
 def _progress(step: Step, context: RunContext, logger: logging.Logger) -> Progress:
@@ -133,14 +134,17 @@ def _check_columns(step: Step, marker: DataSource, name: str, data: Any, hub: Da
     found = [str(c) for c in data.columns]
     missing = [c for c in marker.columns if c not in found]
     if missing:
+        from_file = name in hub.names  # else given in memory (nexus.testing.run_plugin)
         raise DataError(
             f"input '{name}' of step '{step.name}' lacks the column"
             f"{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)}",
             [
-                f"file: {hub.path(name)}",
+                f"file: {hub.path(name)}" if from_file else "",
                 f"expected: {', '.join(marker.columns)}",
                 f"found: {', '.join(found) or '(no columns)'}",
-                "fix the file, or map the name to another file in the case's io_mapping",
+                "fix the file, or map the name to another file in the case's io_mapping"
+                if from_file
+                else "",
             ],
         )
 

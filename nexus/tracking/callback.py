@@ -23,7 +23,9 @@ from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from nexus.run.rundirs import PARENT_RUN_KEY, read_manifest, user_overrides
+from nexus.core.text import slug
+from nexus.run.manifest import MANIFEST, read_manifest
+from nexus.run.rundirs import PARENT_RUN_KEY, user_overrides
 from nexus.tracking.helper import recording
 from nexus.tracking.store import TrackingError, tracking_uri
 
@@ -321,7 +323,7 @@ def _metrics(manifest: dict[str, Any]) -> dict[str, float]:
     values = {k: float(v) for k, v in (manifest.get("metrics") or {}).items()}
     for step in manifest.get("steps", []):
         if step.get("seconds") is not None:
-            values[f"seconds.{_slug(step['name'])}"] = float(step["seconds"])
+            values[f"seconds.{slug(step['name'].lower())}"] = float(step["seconds"])
     return values
 
 
@@ -330,7 +332,7 @@ def _artifacts(
 ) -> list[tuple[str, str | None]]:
     """What a job logs: run.json, nexus.log, Hydra's configs, and its outputs unless skipped."""
     files: list[tuple[str, str | None]] = [
-        (str(run_dir / "run.json"), None),
+        (str(run_dir / MANIFEST), None),
         (str(run_dir / "nexus.log"), None),
         (str(run_dir / ".hydra"), "config"),
     ]
@@ -360,7 +362,3 @@ def _flatten(value: Any, prefix: str) -> dict[str, Any]:
 def _short(value: Any) -> str:
     text = str(value)
     return text if len(text) <= MAX_PARAM else text[: MAX_PARAM - 3] + "..."
-
-
-def _slug(name: str) -> str:
-    return name.lower().replace(" ", "_")

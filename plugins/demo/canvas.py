@@ -14,8 +14,6 @@ import pandas as pd
 
 from nexus import DataError
 
-from . import require_columns
-
 __all__ = ["Canvas", "Scene", "Track", "camera_path", "import_matplotlib"]
 
 CAMERA_SMOOTHING_S = 0.5  # the view follows a centred mean of the predictions: no shake
@@ -49,7 +47,6 @@ class Track:
 
     @classmethod
     def of(cls, table: pd.DataFrame, what: str) -> Track:
-        require_columns(table, ("t", "x", "y"), what)
         rows = table.dropna(subset=["t", "x", "y"]).sort_values("t", kind="stable")
         if rows.empty:
             raise DataError(f"{what} has no complete row (t, x and y all set)")

@@ -22,8 +22,12 @@ class CompensatorConfig(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    measurements: Annotated[pd.DataFrame, DataSource(name="latent_measurements")]
-    ground_truth: Annotated[pd.DataFrame | None, DataSource(name="ground_truth")] = None
+    measurements: Annotated[
+        pd.DataFrame, DataSource(name="latent_measurements", columns=("t", "x", "y"))
+    ]
+    ground_truth: Annotated[
+        pd.DataFrame | None, DataSource(name="ground_truth", columns=("t", "x", "y"))
+    ] = None
     predicted_states: Annotated[pd.DataFrame | None, DataSink(name="predicted_states")] = None
     latency_to_compensate_s: float = Field(
         default=0.2,

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nexus import generator
-from nexus.handlers import McapHandler
+from nexus import McapHandler, generator
 
 __all__ = ["generate_demo_data", "true_position"]
 

@@ -24,10 +24,14 @@ class RendererConfig(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    states: Annotated[pd.DataFrame, DataSource(name="predicted_states")]
-    measurements: Annotated[pd.DataFrame, DataSource(name="latent_measurements")]
-    frame_times: Annotated[pd.DataFrame, DataSource(name="video_manifest")]
-    ground_truth: Annotated[pd.DataFrame | None, DataSource(name="ground_truth")] = None
+    states: Annotated[pd.DataFrame, DataSource(name="predicted_states", columns=("t", "x", "y"))]
+    measurements: Annotated[
+        pd.DataFrame, DataSource(name="latent_measurements", columns=("t", "x", "y"))
+    ]
+    frame_times: Annotated[pd.DataFrame, DataSource(name="video_manifest", columns=("t",))]
+    ground_truth: Annotated[
+        pd.DataFrame | None, DataSource(name="ground_truth", columns=("t", "x", "y"))
+    ] = None
     frames: Annotated[FrameSequence | None, DataSink(name="rendered_frames")] = None
     zoom_factor: float = Field(
         default=5,

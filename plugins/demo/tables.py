@@ -16,9 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from nexus.errors import DataError
-
-from . import require_columns
+from nexus import DataError
 
 __all__ = ["MAX_MAGNITUDE", "time_series", "times_outside"]
 
@@ -32,9 +30,10 @@ def time_series(
 ) -> pd.DataFrame:
     """`table`'s `columns` as finite floats, in time order (by `t`), rows with a gap left out.
 
+    The columns are there: the steps declare them (`DataSource(columns=...)`), nexus checks.
+
     Rows are named as a user counts them in the file: the first data row is row 1.
     """
-    require_columns(table, columns, what)
     values = pd.DataFrame({c: pd.to_numeric(table[c], errors="coerce") for c in columns})
     values.index = pd.RangeIndex(1, len(values) + 1)
     _refuse(values, table, what, columns)

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nexus import DataError, DataSink, DataSource, FrameSequence, Video, plugin
 
-from . import require_columns
 from .tables import time_series
 
 __all__ = ["VideoConfig", "create_video", "manifest_rate"]
@@ -24,7 +23,9 @@ class VideoConfig(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     frames: Annotated[FrameSequence, DataSource(name="rendered_frames")]
-    frame_times: Annotated[pd.DataFrame | None, DataSource(name="video_manifest")] = None
+    frame_times: Annotated[
+        pd.DataFrame | None, DataSource(name="video_manifest", columns=("t",))
+    ] = None
     video: Annotated[Video | None, DataSink(name="video")] = None
     fps: float | None = Field(
         default=None,
@@ -60,7 +61,6 @@ def manifest_rate(frame_times: pd.DataFrame) -> float:
     Kept to a fraction with a denominator of at most 1001, so that timestamps rounded in the
     file give 30, not 29.9999, and NTSC's 30000/1001 can be told exactly.
     """
-    require_columns(frame_times, ("t",), "the video manifest")
     times = np.sort(frame_times["t"].to_numpy(dtype=float))  # in time order, whatever the file's
     span = float(times[-1] - times[0]) if times.size > 1 else float("nan")
     if not span > 0:

@@ -1,9 +1,12 @@
 """The frames of a scene drawn in this process or by worker processes, yielded in order.
 
-No plugin here. Each worker builds its own `Canvas` once and draws chunks of consecutive
-frames into a ring of shared memory (sending frames through pipes costs as much as drawing
-them). At most `2 * workers` chunks are in flight, so memory does not grow with the number
-of frames, however slowly they are consumed.
+The advanced part of the demo, for speed only: a plugin needs nothing like it, and the
+Frame Renderer draws the same frames in its own process with `workers=1`. No plugin here.
+
+Each worker builds its own `Canvas` once and draws chunks of consecutive frames into a ring
+of shared memory (sending frames through pipes costs as much as drawing them). At most
+`2 * workers` chunks are in flight, so memory does not grow with the number of frames,
+however slowly they are consumed.
 """
 
 from __future__ import annotations

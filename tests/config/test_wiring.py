@@ -287,7 +287,8 @@ RENDERER_IO = "(it reads: predicted_states; writes: rendered_frames)"
             PLAN_PROBLEM + "step 'Widget Maker' writes 'widget' (Widget), which the io_mapping "
             "of cases/w/case.yaml does not map, and no handler is implied by its type; add a "
             "line there, e.g. `widget: {path: widget.EXT, handler: HANDLER}` with a handler "
-            "that saves a Widget (known handlers: csv, frames, hdf5, json, mcap, mp4, parquet, rosbag)",
+            "that saves a Widget (known handlers: csv, frames, hdf5, json, mcap, mp4, parquet, "
+            "rosbag)",
             id="an-output-with-no-home",
         ),
         pytest.param(

@@ -281,7 +281,9 @@ def test_handler_bare_and_with_arguments(load_module: Load, registry: Registry) 
     text, upper = registry.handlers["text"], registry.handlers["upper"]
     assert (text.cls, text.extensions) == (module.TextHandler, (".txt",))
     assert (upper.cls, upper.extensions) == (module.UpperHandler, (".up", ".upper"))
-    assert module.UpperHandler.name == "upper"  # the decorator's arguments are set on the class
+    # The decorator's arguments stay in the spec: the user's class is left as it was written.
+    assert not {"name", "extensions"} & set(vars(module.UpperHandler))
+    assert module.TextHandler.extensions == (".txt",)
     assert isinstance(upper.instance, module.UpperHandler)
     assert registry.handlers["single"].extensions == (".one",)
     assert sorted(registry.handlers) == ["gz", "single", "targz", "text", "upper"]

@@ -193,8 +193,9 @@ def test_compensator_names_missing_columns(columns: list[str], missing: str) -> 
         run_plugin(compensate, {"latent_measurements": table})
 
     text = str(caught.value)
-    assert "expected columns: t, x, y" in text
-    assert f"found columns: {', '.join(columns)}" in text
+    assert "input 'latent_measurements' of step 'Latency Compensator' lacks the column" in text
+    assert "expected: t, x, y" in text
+    assert f"found: {', '.join(columns)}" in text
 
 
 def test_compensator_is_fast_enough_for_long_recordings() -> None:
@@ -275,7 +276,9 @@ def test_renderer_zoom_changes_the_view(raw: dict[str, pd.DataFrame], states: pd
 def test_renderer_names_missing_columns(raw: dict[str, pd.DataFrame], states: pd.DataFrame) -> None:
     inputs = {**demo_inputs(raw, states), "predicted_states": states.rename(columns={"x": "east"})}
 
-    with pytest.raises(DataError, match="predicted states table lacks column 'x'"):
+    with pytest.raises(
+        DataError, match="'predicted_states' of step 'Frame Renderer' lacks the column 'x'"
+    ):
         run_plugin(render, inputs)
 
 
@@ -312,7 +315,10 @@ def test_the_video_plays_at_the_manifest_rate_unless_fps_is_given(tmp_path: Path
         (None, "the Video Creator needs a frame rate: there is no video manifest"),
         (pd.DataFrame({"t": [0.0]}), "the video manifest gives no frame rate"),
         (pd.DataFrame({"t": [1.0, 1.0]}), "the video manifest gives no frame rate"),
-        (pd.DataFrame({"time": [0.0, 1.0]}), "the video manifest lacks"),
+        (
+            pd.DataFrame({"time": [0.0, 1.0]}),
+            "input 'video_manifest' of step 'Video Creator' lacks",
+        ),
     ],
     ids=["no-manifest", "one-frame", "one-time-twice", "no-t-column"],
 )

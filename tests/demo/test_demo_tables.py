@@ -36,7 +36,8 @@ Edit = Callable[[pd.DataFrame], pd.DataFrame]
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
     case_dir = tmp_path_factory.mktemp("case")
-    return {path.stem: pd.read_csv(path) for path in generate_demo_data(case_dir, duration_s=2)}
+    written = generate_demo_data(case_dir, duration_s=2)
+    return {path.stem: pd.read_csv(path) for path in written if path.suffix == ".csv"}
 
 
 def _shuffled(table: pd.DataFrame) -> pd.DataFrame:

@@ -38,7 +38,14 @@ def test_sigkill_during_a_large_write_truncates_nothing(toy_project: Path) -> No
             toy_project, "case=toy", "pipeline.rows=3000000", output=subprocess.DEVNULL
         )
         partial = _wait_for(  # the data being saved (.partial-*), not a run.json being written
-            lambda: next((p for p in outputs.rglob(".partial-*") if p.parent not in seen), None)
+            lambda: next(
+                (
+                    p
+                    for p in outputs.rglob(".partial-*")
+                    if p.parent not in seen and not p.name.endswith(".run.json")
+                ),
+                None,
+            )
         )
         seen.add(partial.parent)
         process.send_signal(signal.SIGKILL)

@@ -54,7 +54,6 @@ class HalfDirectoryWriter(_Json):
 
     name = "half_dir"
     extensions = ()
-    is_directory = True
 
     def save(self, obj: Any, path: Path, **args: Any) -> None:
         self.saves.append(path)
