@@ -19,6 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from nexus.cache.control import cache_session
 from nexus.config import Layers, step_parameters
 from nexus.context import RunContext
 from nexus.discovery import discover
@@ -31,7 +32,7 @@ from nexus.plan import Plan, build_plan
 from nexus.project import Project
 from nexus.recorder_process import helper_process
 from nexus.registry import Registry
-from nexus.resume import resume_commands
+from nexus.resume import rerun_command, resume_commands
 from nexus.rundirs import user_overrides
 from nexus.runner import run_plan
 from nexus.settings import check_settings
@@ -187,7 +188,11 @@ def _run_job(cfg: DictConfig) -> float | None:
             log.info("inputs from the earlier run %s", plan.inputs_from)
             manifest.data["inputs_from"] = str(plan.inputs_from)
         metrics = run_plan(
-            plan, DataHub(plan.entries, run_dir), _context(cfg, session_for(cfg), run_dir), manifest
+            plan,
+            DataHub(plan.entries, run_dir),
+            _context(cfg, session_for(cfg), run_dir),
+            manifest,
+            cache_session(cfg, plan, run_dir),
         )
         objective = objective_value(cfg, metrics.values)  # a search fails a run without it
     except KeyboardInterrupt as exc:
@@ -202,7 +207,8 @@ def _run_job(cfg: DictConfig) -> float | None:
         manifest.finish("failed", exc)
         if isinstance(exc, NexusError):
             exc.details.append(f"log: {run_dir / 'nexus.log'}")
-            exc.details.extend(_resume_hint(manifest, plan, overrides))
+            cached = bool(cfg.get("cache", True))
+            exc.details.extend(_resume_hint(manifest, plan, overrides, cached))
         raise
     manifest.data["metrics"] = dict(metrics.values)
     manifest.finish("completed")
@@ -210,10 +216,17 @@ def _run_job(cfg: DictConfig) -> float | None:
     return objective  # what a search (hydra/sweeper=optuna) optimises
 
 
-def _resume_hint(manifest: Manifest, plan: Plan | None, overrides: list[str]) -> list[str]:
+def _resume_hint(
+    manifest: Manifest, plan: Plan | None, overrides: list[str], cached: bool
+) -> list[str]:
     failed = [s["name"] for s in manifest.data["steps"] if s["status"] == "failed"]
     if plan is None or not failed:
         return []
+    if cached:
+        return [
+            "to resume, run the same command again: the steps that finished are reused",
+            f"  {rerun_command(overrides)}",
+        ]
     commands = resume_commands(overrides, [s.name for s in plan.steps], failed[0])
     return ["to resume from the failed step, run:", *(f"  {c}" for c in commands)]
 

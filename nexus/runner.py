@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
 
+from nexus.cache import CacheSession
 from nexus.context import Metrics, RunContext
 from nexus.errors import ConfigError, DataError, NexusError, StepError
 from nexus.hub import DataHub
@@ -27,21 +29,39 @@ def step_logger(step: str) -> logging.Logger:
     return logging.getLogger("nexus.step." + step.lower().replace(" ", "_"))
 
 
-def run_plan(plan: Plan, hub: DataHub, context: RunContext, manifest: Manifest) -> Metrics:
-    """Run the plan's steps in order; a failing step stops the run with a StepError."""
+def run_plan(
+    plan: Plan,
+    hub: DataHub,
+    context: RunContext,
+    manifest: Manifest,
+    cache: CacheSession | None = None,
+) -> Metrics:
+    """Run the plan's steps in order; a failing step stops the run with a StepError.
+
+    With a `cache`, a step whose code, parameters and inputs are unchanged is reused.
+    """
     metrics = Metrics()
     for index, step in enumerate(plan.steps, start=1):
         log.info("[%d/%d] %s", index, len(plan.steps), step.name)
         manifest.step_started(step.name)
         started = time.perf_counter()
+        extra: dict[str, Any] = {}
         try:
-            outputs = _run_step(step, hub, _context_for(context, step), metrics)
+            if cache is None:
+                outputs = _run_step(step, hub, _context_for(context, step), metrics)
+            else:
+                compute = partial(_run_step, step, hub, _context_for(context, step), metrics)
+                outputs, decision = cache.run(step, hub, metrics, compute)
+                extra["cache"] = cache.summary(decision)
         except BaseException:
             manifest.step_finished(step.name, "failed", time.perf_counter() - started)
             raise
         seconds = time.perf_counter() - started
-        manifest.step_finished(step.name, "completed", seconds, outputs)
+        manifest.step_finished(step.name, "completed", seconds, outputs, **extra)
         log.info("[%d/%d] %s done in %.2fs", index, len(plan.steps), step.name, seconds)
+    if cache is not None:
+        manifest.data["cache"] = {"seconds_saved": round(cache.seconds_saved, 3)}
+        cache.close()
     return metrics
 
 

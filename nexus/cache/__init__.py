@@ -1,0 +1,20 @@
+"""Incremental runs: a step whose code, parameters and inputs are unchanged is reused.
+
+`key` builds a step's key record, `code` the code and package part of it, `hashing` the
+content hashes, `store` the index of earlier results under `outputs/`, `explain` says why a
+step runs, and `session` ties them together for one run.
+"""
+
+from nexus.cache.hashing import HASH_NAME, content_hash
+from nexus.cache.key import SCHEMA, Uncacheable, key_of
+from nexus.cache.session import CacheSession, Decision
+
+__all__ = [
+    "HASH_NAME",
+    "SCHEMA",
+    "CacheSession",
+    "Decision",
+    "Uncacheable",
+    "content_hash",
+    "key_of",
+]

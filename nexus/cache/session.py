@@ -1,0 +1,333 @@
+"""One run's use of the cache: decide per step (hit, miss, ...), reuse or compute, record."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nexus.cache.code import CodeScan
+from nexus.cache.explain import differences
+from nexus.cache.hashing import FileHash, HashMemo, content_hash
+from nexus.cache.key import Uncacheable, canonical, key_of, step_record
+from nexus.cache.store import Index, check, place, protect
+from nexus.context import Metrics
+from nexus.hub import DataHub
+from nexus.manifest import Output
+
+__all__ = ["CacheSession", "Decision"]
+
+log = logging.getLogger("nexus.cache")
+
+#: What a step's entry in run.json says about the cache.
+STATUSES = ("hit", "miss", "off", "refresh", "uncacheable")
+
+
+@dataclass
+class Decision:
+    """Whether a step is reused or computed, and why."""
+
+    step: str
+    status: str
+    key: str | None = None
+    record: dict[str, Any] | None = None
+    holder: dict[str, Any] | None = None
+    reasons: list[str] = field(default_factory=list)
+    placed: str | None = None  # reflink, hardlink or copy, on a hit
+
+    @property
+    def runs(self) -> bool:
+        """Whether the step computes (anything but a hit)."""
+        return self.status != "hit"
+
+
+class CacheSession:
+    """The cache as one run sees it: the index, the hashes of this run's data, the decisions.
+
+    `producers` maps each logical name a step of the plan writes to that step's name.
+    """
+
+    def __init__(
+        self,
+        outputs: Path,
+        project_root: Path,
+        run_dir: Path,
+        producers: dict[str, str],
+        enabled: bool = True,
+        rerun: Iterable[str] = (),
+    ) -> None:
+        self.index = Index(outputs)
+        self.project_root = project_root
+        self.run_dir = run_dir
+        self.producers = dict(producers)
+        self.enabled = enabled
+        self.rerun = set(rerun)
+        self.memo = HashMemo.load(self.index.root / "memo.json") if enabled else HashMemo()
+        self.code = CodeScan(project_root.resolve(), self.index.root / "code-memo.json")
+        self.hashes: dict[str, str] = {}  # logical name -> content hash, of this run's outputs
+        self.computed: set[str] = set()  # steps that ran (not reused) in this run
+        self.refreshed: set[str] = set()
+        self.seconds_saved = 0.0
+
+    # -- deciding -------------------------------------------------------------------------
+
+    def decide(self, step: Any, hub: DataHub) -> Decision:
+        """Hit, miss, off, refresh or uncacheable, with the key record and the reasons."""
+        if not self.enabled:
+            return Decision(step.name, "off", reasons=["cache=false"])
+        try:
+            record = self.record(step, hub)
+        except Uncacheable as exc:
+            return Decision(step.name, "uncacheable", reasons=[str(exc)])
+        key = key_of(record)
+        upstream = sorted(self.refreshed & set(self._upstream(step)))
+        if step.name in self.rerun or upstream:
+            self.refreshed.add(step.name)
+            why = "rerun= names it" if step.name in self.rerun else f"{upstream[0]} is rerun"
+            return Decision(step.name, "refresh", key, record, reasons=[why])
+        return self.look_up(step.name, key, record)
+
+    def look_up(self, step: str, key: str, record: dict[str, Any]) -> Decision:
+        """A hit from the newest usable holder of `key`, else a miss saying why."""
+        problems = []
+        for holder in self.index.holders(step, key):
+            problem = check(holder)
+            if problem is None:
+                return Decision(step, "hit", key, record, holder)
+            problems.append(problem)
+        newest = self.index.newest(step)
+        changed = {n: p for n, p in self.producers.items() if p in self.computed}
+        reasons = problems or differences(newest and newest.get("record"), record, changed)
+        return Decision(step, "miss", key, record, reasons=reasons)
+
+    def record(self, step: Any, hub: DataHub, pending: dict[str, str] | None = None) -> dict:
+        """The step's key record. `pending`: inputs not made yet, by the step that makes them.
+
+        Raises:
+            Uncacheable: the step cannot be keyed safely (see its message).
+        """
+        spec = step.spec
+        if spec.cache is False:
+            raise Uncacheable("its plugin says cache=False: it runs every time")
+        injected = sorted({"hub", "context"} & set(spec.injections.values()))
+        if spec.cache is None and injected:
+            raise Uncacheable(
+                f"it asks for {' and '.join(injected)}, so it may read files nexus does not "
+                "see; @plugin(..., cache=True) says it reads only its inputs"
+            )
+        modules = [spec.func.__module__]
+        inputs: dict[str, Any] = {}
+        for marker in spec.sources.values():
+            if marker.name not in hub.names:
+                inputs[marker.name] = None
+                continue
+            entry = hub.entry(marker.name)
+            modules.append(entry.handler.cls.__module__)
+            inputs[marker.name] = {
+                "hash": self._input_hash(entry, pending or {}),
+                "handler": entry.handler.name,
+                "handler_args": _canonical_args(entry.args, marker.name),
+            }
+        sink = None
+        if spec.sink is not None:
+            name = spec.sink[1].name
+            if name not in hub.names:
+                raise Uncacheable(f"its output '{name}' is kept in memory, not saved")
+            entry = hub.entry(name)
+            modules.append(entry.handler.cls.__module__)
+            sink = {
+                "handler": entry.handler.name,
+                "handler_args": _canonical_args(entry.args, name),
+            }
+        code, packages = self.code.closure(modules)
+        return step_record(spec, step.params, code, packages, inputs, sink)
+
+    def _input_hash(self, entry: Any, pending: dict[str, str]) -> str:
+        if entry.name in pending:
+            return f"pending:{pending[entry.name]}"
+        if entry.producer is not None:
+            known = self.hashes.get(entry.name)
+            if known is None:
+                raise Uncacheable(f"the content of '{entry.name}' is not known")
+            return known
+        try:
+            return content_hash(entry.path, self.memo)[0]
+        except OSError as exc:
+            raise Uncacheable(f"input '{entry.name}' cannot be read: {exc}") from None
+
+    def _upstream(self, step: Any) -> list[str]:
+        return [self.producers[n] for n in step.spec.consumes if n in self.producers]
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(
+        self, step: Any, hub: DataHub, metrics: Metrics, compute: Callable[[], list[Output]]
+    ) -> tuple[list[Output], Decision]:
+        """Reuse the step's outputs, or compute them (once across parallel jobs) and record them."""
+        decision = self.decide(step, hub)
+        if decision.status == "miss" and decision.key and decision.record:
+            with self.index.lock(decision.key, step.name, self._me()):
+                again = self.look_up(step.name, decision.key, decision.record)
+                if again.status == "hit":
+                    decision = again
+                else:
+                    _announce(decision, self.project_root)
+                    return self._compute(step, decision, metrics, compute), decision
+        _announce(decision, self.project_root)
+        if decision.status == "hit":
+            return self._reuse(step, decision, metrics), decision
+        return self._compute(step, decision, metrics, compute), decision
+
+    def _compute(
+        self, step: Any, decision: Decision, metrics: Metrics, compute: Callable[[], list[Output]]
+    ) -> list[Output]:
+        before = len(metrics.history)
+        started = time.perf_counter()
+        outputs = compute()
+        seconds = time.perf_counter() - started
+        self.computed.add(step.name)
+        if decision.status == "off":
+            return outputs
+        saved = {}
+        for output in outputs:
+            digest, files = content_hash(output.path)
+            self.hashes[output.name] = digest
+            saved[output.name] = {
+                "path": self._relative(output.path),
+                "handler": output.handler,
+                "hash": digest,
+                "files": [[f.path, f.size, f.mtime_ns, f.hash] for f in files],
+            }
+        if decision.status in ("miss", "refresh") and decision.key:
+            self._protect(saved)
+            step_metrics = {name: value for name, value, _ in metrics.history[before:]}
+            self._publish(step.name, decision, saved, seconds, step_metrics, self._shown_run())
+        decision.holder = {"outputs": saved}
+        return outputs
+
+    def _reuse(self, step: Any, decision: Decision, metrics: Metrics) -> list[Output]:
+        holder = decision.holder or {}
+        decision.placed = place(holder, self.run_dir)
+        for name, value in (holder.get("metrics") or {}).items():
+            metrics.log(name, value)  # the objective and the sweep's summary read them
+        outputs = []
+        for name, output in holder["outputs"].items():
+            self.hashes[name] = output["hash"]
+            outputs.append(Output(name, self.run_dir / output["path"], output["handler"]))
+        self.seconds_saved += float(holder.get("seconds") or 0)
+        # This run holds the outputs now too: deleting the origin does not lose them.
+        self._publish(
+            step.name,
+            decision,
+            holder["outputs"],
+            float(holder.get("seconds") or 0),
+            holder.get("metrics") or {},
+            str(holder.get("origin") or holder.get("run")),
+        )
+        return outputs
+
+    def _publish(
+        self,
+        step: str,
+        decision: Decision,
+        outputs: dict[str, Any],
+        seconds: float,
+        step_metrics: dict[str, float],
+        origin: str,
+    ) -> None:
+        if decision.key is None or decision.record is None:
+            return
+        self.index.publish(
+            step,
+            decision.key,
+            self.run_dir,
+            {
+                "step": step,
+                "key": decision.key,
+                "record": decision.record,
+                "run_dir": str(self.run_dir.resolve()),
+                "run": self._shown_run(),
+                "origin": origin,
+                "created": time.time(),
+                "seconds": round(seconds, 4),
+                "metrics": step_metrics,
+                "outputs": outputs,
+            },
+        )
+
+    def _protect(self, saved: dict[str, Any]) -> None:
+        for output in saved.values():
+            root = self.run_dir / output["path"]
+            protect(root, [FileHash(p, s, m, h) for p, s, m, h in output["files"]])
+
+    def summary(self, decision: Decision) -> dict[str, Any]:
+        """The step's `cache` entry in run.json."""
+        record = decision.record or {}
+        holder = decision.holder or {}
+        found: dict[str, Any] = {"status": decision.status, "key": decision.key}
+        if decision.status == "hit":
+            found.update(
+                reused_from=holder.get("run"),
+                origin=holder.get("origin"),
+                placed_by=decision.placed,
+                seconds_saved=holder.get("seconds"),
+            )
+        if decision.reasons:
+            found["reasons"] = decision.reasons
+        if record:
+            found["inputs"] = {
+                n: (v or {}).get("hash") for n, v in (record.get("inputs") or {}).items()
+            }
+        found["outputs"] = {n: o.get("hash") for n, o in (holder.get("outputs") or {}).items()}
+        if record:
+            found.update(
+                code=record.get("code"), packages=record.get("packages"), python=record["python"]
+            )
+        return found
+
+    def close(self) -> None:
+        """Keep the hashes of unchanged inputs and code files for the next run."""
+        self.memo.save()
+        self.code.save()
+
+    def _relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.run_dir.resolve()).as_posix()
+
+    def _shown_run(self) -> str:
+        try:
+            return self.run_dir.resolve().relative_to(self.project_root.resolve()).as_posix()
+        except ValueError:
+            return str(self.run_dir)
+
+    def _me(self) -> str:
+        kind = "job" if self.run_dir.parent.parent.name == "sweeps" else "run"
+        return f"{kind} {self.run_dir.name} (pid {os.getpid()})"
+
+
+def _canonical_args(args: dict[str, Any], name: str) -> Any:
+    try:
+        return canonical(args)
+    except Uncacheable as exc:
+        raise Uncacheable(f"the handler_args of '{name}' hold {exc}") from None
+
+
+def _announce(decision: Decision, root: Path) -> None:
+    """The console line that says whether a step is reused or runs, and why."""
+    if decision.status == "hit":
+        holder = decision.holder or {}
+        log.info(
+            "%s: reused from %s (saved %.1f s)",
+            decision.step,
+            holder.get("run"),
+            float(holder.get("seconds") or 0),
+        )
+        return
+    why = "; ".join(decision.reasons[:4])
+    more = f"; and {len(decision.reasons) - 4} more" if len(decision.reasons) > 4 else ""
+    if decision.status == "uncacheable":
+        why = "not cached: " + why
+    log.info("%s: runs (%s%s)", decision.step, why, more)
