@@ -187,6 +187,7 @@ def _run_job(cfg: DictConfig) -> float | None:
         if plan.inputs_from is not None:
             log.info("inputs from the earlier run %s", plan.inputs_from)
             manifest.data["inputs_from"] = str(plan.inputs_from)
+            manifest.data["inputs_origin"] = plan.inputs_origin
         metrics = run_plan(
             plan,
             DataHub(plan.entries, run_dir),

@@ -6,12 +6,13 @@ Everything here is checked before any step runs, and all problems are reported t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from nexus.cache.origins import choose_inputs_run
 from nexus.errors import PlanError, did_you_mean, problems
 from nexus.hub import DataEntry, inside
 from nexus.markers import DataSink, DataSource
@@ -39,6 +40,7 @@ class Plan:
     steps: list[Step]
     entries: dict[str, DataEntry]
     inputs_from: Path | None = None
+    inputs_origin: dict[str, Any] = field(default_factory=dict)  # only=: per input, run and why
 
     @property
     def outputs(self) -> list[str]:
@@ -65,7 +67,7 @@ def build_plan(
     _check_order(steps, producers, found)
     _check_names(steps, io_mapping, found, f"cases/{case}/case.yaml")
     selected = _select(steps, cfg.get("only"), case)
-    inputs_from = _inputs_source(cfg, project, case, selected, producers, io_mapping, found)
+    inputs_from, origin = _inputs_source(cfg, selected, steps, params, producers, io_mapping, found)
     entries = _entries(io_mapping, producers, registry, project, cfg, run_dir, inputs_from, found)
     _check_inputs(selected, entries, producers, found)
     if found:
@@ -77,7 +79,9 @@ def build_plan(
         raise PlanError(
             f"{problems(len(found), 'problem')} in the steps of case '{case}'", [*found, *hint]
         )
-    return Plan(case=case, steps=selected, entries=entries, inputs_from=inputs_from)
+    return Plan(
+        case=case, steps=selected, entries=entries, inputs_from=inputs_from, inputs_origin=origin
+    )
 
 
 def _producers(steps: list[Step], found: list[str]) -> dict[str, str]:
@@ -148,14 +152,18 @@ def _select(steps: list[Step], only: str | None, case: str) -> list[Step]:
 
 def _inputs_source(
     cfg: DictConfig,
-    project: Project,
-    case: str,
     selected: list[Step],
+    steps: list[Step],
+    params: dict[str, dict[str, Any]],
     producers: dict[str, str],
     io_mapping: dict[str, Any],
     found: list[str],
-) -> Path | None:
-    """For `only=`: the earlier run that holds the produced inputs of the selected steps."""
+) -> tuple[Path | None, dict[str, Any]]:
+    """For `only=`: the earlier run that holds the produced inputs of the selected steps.
+
+    The newest whose records say they were made with the current parameters, else the newest.
+    """
+    case = cfg.case.name
     wanted = {
         n: producers[n]
         for s in selected
@@ -163,19 +171,27 @@ def _inputs_source(
         if n in producers and producers[n] not in {x.name for x in selected}
     }
     if not wanted:
-        return None
+        return None, {}
     explicit = cfg.get("inputs_from")
-    candidates = [Path(explicit)] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
-    for run_dir in candidates:
-        if _holds(run_dir, wanted, io_mapping):
-            return run_dir.resolve()
+    outputs = Path(cfg.paths.outputs)
+    candidates = [Path(explicit)] if explicit else earlier_runs(outputs / case)
+    by_name = {s.name: s for s in steps}
+    run, origin = choose_inputs_run(
+        outputs,
+        candidates,
+        lambda run_dir: _holds(run_dir, wanted, io_mapping),
+        {name: by_name[producer] for name, producer in wanted.items()},
+        params,
+    )
+    if run is not None:
+        return run, origin
     for name, producer in wanted.items():
         source = f"in {explicit}" if explicit else f"in any earlier run of case '{case}'"
         found.append(
             f"input '{name}' of step '{selected[0].name}' is produced by step "
             f"'{producer}', and no completed output of it was found {source}"
         )
-    return None
+    return None, {}
 
 
 def _holds(run_dir: Path, wanted: dict[str, str], io_mapping: dict[str, Any]) -> bool:

@@ -43,6 +43,7 @@ def normalised_source(text: str) -> str:
     lines: list[list[str]] = [[]]
     depth, fstring_start = 0, (0, 0)
     previous = tokenize.NEWLINE  # the type of the last token that counts
+    dropped = False
     for index, token in enumerate(tokens):
         if _FSTRING_START is not None and token.type == _FSTRING_START:
             depth += 1
@@ -58,7 +59,10 @@ def normalised_source(text: str) -> str:
         if token.type in _DROPPED:
             continue
         if _is_docstring(tokens, index, previous):
-            previous = tokenize.NEWLINE
+            previous, dropped = tokenize.NEWLINE, True
+            continue
+        if token.type == tokenize.NEWLINE and dropped:
+            dropped = False  # the end of the dropped docstring's statement
             continue
         previous = token.type
         if token.type == tokenize.NEWLINE:
@@ -162,6 +166,8 @@ class CodeScan:
             digest, imports = self._scan(path, name)
             files[self._shown(path)] = digest
             todo += [(imported, follow) for imported, _ in imports]
+            if top not in self.stop:  # importing a.b runs a/__init__.py first
+                todo += [(parent, follow) for parent in _parents(name)]
         return dict(sorted(files.items())), dict(sorted(packages.items()))
 
     def _followed(self, name: str, path: Path, follow: str | None) -> bool:
@@ -278,6 +284,11 @@ def _locations(top: str) -> list[Path]:
     places = [spec.origin] if spec.origin and spec.origin.endswith(".py") else []
     places += list(spec.submodule_search_locations or [])
     return [Path(p).resolve() for p in places]
+
+
+def _parents(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _package_of(name: str) -> str | None:

@@ -44,6 +44,8 @@ def tree_files(path: Path) -> list[Path]:
     """
     if path.is_file():
         return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"no such file or directory: {path}")
     found = []
     for folder, dirs, files in os.walk(path):
         dirs[:] = [d for d in dirs if not d.startswith(".partial-")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import sys
+import typing
 from pathlib import PurePath
 from typing import Any
 
@@ -59,11 +60,21 @@ def canonical_params(spec: PluginSpec, params: dict[str, Any]) -> dict[str, Any]
         if not affects_output(spec, name):
             continue
         value = params[name] if name in params else info.get_default(call_default_factory=True)
+        if _wants_float(info.annotation) and type(value) is int:
+            value = float(value)  # pydantic keeps 5 an int in a float field: 5 and 5.0 agree
         try:
             values[name] = canonical(value)
         except Uncacheable as exc:
             raise Uncacheable(f"parameter '{name}' is {exc}") from None
     return values
+
+
+def _wants_float(annotation: Any) -> bool:
+    """A field typed `float` or `float | None` (not one that also takes an int)."""
+    if annotation is float:
+        return True
+    args = set(typing.get_args(annotation)) if typing.get_origin(annotation) else set()
+    return float in args and int not in args
 
 
 def canonical(value: Any) -> Any:
@@ -85,7 +96,7 @@ def canonical(value: Any) -> Any:
             raise Uncacheable("a mapping with keys that are not strings")
         return {k: canonical(value[k]) for k in sorted(value)}
     if hasattr(value, "model_dump") and hasattr(type(value), "model_fields"):
-        return {"model": type(value).__name__, "fields": canonical(dict(vars(value)))}
+        return {"model": type(value).__name__, "fields": canonical(value.model_dump())}
     raise Uncacheable(f"a {type(value).__name__}, which nexus cannot compare between runs")
 
 

@@ -99,10 +99,16 @@ class CacheSession:
             if problem is None:
                 return Decision(step, "hit", key, record, holder)
             problems.append(problem)
-        newest = self.index.newest(step)
         changed = {n: p for n, p in self.producers.items() if p in self.computed}
-        reasons = problems or differences(newest and newest.get("record"), record, changed)
+        reasons = problems or self._why(step, record, changed)
         return Decision(step, "miss", key, record, reasons=reasons)
+
+    def _why(self, step: str, record: dict[str, Any], producers: dict[str, str]) -> list[str]:
+        """The differences from the closest earlier record of the step (fewest, then newest)."""
+        found = [
+            differences(old.get("record"), record, producers) for old in self.index.recent(step)
+        ]
+        return min(found, key=len) if found else differences(None, record)
 
     def record(self, step: Any, hub: DataHub, pending: dict[str, str] | None = None) -> dict:
         """The step's key record. `pending`: inputs not made yet, by the step that makes them.
@@ -161,6 +167,37 @@ class CacheSession:
 
     def _upstream(self, step: Any) -> list[str]:
         return [self.producers[n] for n in step.spec.consumes if n in self.producers]
+
+    def predict(self, steps: list[Any], hub: DataHub) -> list[Decision]:
+        """What a run would do, step by step, running nothing (`python -m nexus status`)."""
+        pending: dict[str, str] = {}  # outputs that will be made anew, by the step making them
+        found = []
+        for step in steps:
+            decision = self._predict(step, hub, pending)
+            if decision.status == "hit" and decision.holder:
+                for name, output in decision.holder["outputs"].items():
+                    self.hashes[name] = output["hash"]
+            elif step.spec.produces:
+                pending[step.spec.produces] = step.name
+            found.append(decision)
+        return found
+
+    def _predict(self, step: Any, hub: DataHub, pending: dict[str, str]) -> Decision:
+        waiting = {n: p for n, p in pending.items() if n in step.spec.consumes}
+        upstream = sorted(self.refreshed & set(self._upstream(step)))
+        if self.enabled and (step.name in self.rerun or upstream):
+            self.refreshed.add(step.name)
+            why = "rerun= names it" if step.name in self.rerun else f"{upstream[0]} is rerun"
+            return Decision(step.name, "refresh", reasons=[why])
+        if not waiting or not self.enabled:
+            return self.decide(step, hub)
+        try:
+            record = self.record(step, hub, waiting)
+        except Uncacheable as exc:
+            return Decision(step.name, "uncacheable", reasons=[str(exc)])
+        return Decision(
+            step.name, "miss", None, record, reasons=self._why(step.name, record, waiting)
+        )
 
     # -- running --------------------------------------------------------------------------
 

@@ -56,10 +56,11 @@ class Index:
         """The records of `step` with `key`, newest first; those of deleted runs are pruned."""
         return self._read_all(sorted((self.root / "entries" / _slug(step) / key).glob("*.json")))
 
-    def newest(self, step: str) -> dict[str, Any] | None:
-        """The newest record of `step`, whatever its key (what a miss is explained against)."""
-        found = self._read_all(list((self.root / "entries" / _slug(step)).glob("*/*.json")))
-        return found[0] if found else None
+    def recent(self, step: str, at_most: int = 50) -> list[dict[str, Any]]:
+        """The newest records of `step`, whatever their key (what a miss is explained against)."""
+        files = list((self.root / "entries" / _slug(step)).glob("*/*.json"))
+        files = sorted(files, key=_mtime, reverse=True)[:at_most]
+        return self._read_all(files)
 
     def of_run(self, step: str, run_dir: Path) -> dict[str, Any] | None:
         """The record of `step` held by the run `run_dir`, if any."""
@@ -121,6 +122,13 @@ class Index:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, 0)
                 os.close(fd)  # closing releases the flock
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _acquire(fd: int, step: str) -> None:
