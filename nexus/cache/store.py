@@ -121,7 +121,7 @@ class Index:
             if fd is not None:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, 0)
-                os.close(fd)  # closing releases the flock
+                os.close(fd)  # closing releases the lock
 
 
 def _mtime(path: Path) -> float:
@@ -132,16 +132,17 @@ def _mtime(path: Path) -> float:
 
 
 def _acquire(fd: int, step: str) -> None:
+    """A POSIX lock (lockf): a process's own, not shared with the workers a step forks."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return
     except OSError as exc:
-        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             raise
     holder = os.pread(fd, 500, 0).decode(errors="replace").strip() or "another job"
     log.info("%s: waiting for %s, which computes the same result", step, holder)
     started = time.perf_counter()
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    fcntl.lockf(fd, fcntl.LOCK_EX)
     log.debug("%s: waited %.1fs for %s", step, time.perf_counter() - started, holder)
 
 
