@@ -60,8 +60,11 @@ def run_plan(
         manifest.step_finished(step.name, "completed", seconds, outputs, **extra)
         log.info("[%d/%d] %s done in %.2fs", index, len(plan.steps), step.name, seconds)
     if cache is not None:
-        manifest.data["cache"] = {"seconds_saved": round(cache.seconds_saved, 3)}
         cache.close()
+        manifest.data["cache"] = {
+            "seconds_saved": round(cache.seconds_saved, 3),
+            "seconds_spent": round(cache.seconds_spent, 4),
+        }
     return metrics
 
 

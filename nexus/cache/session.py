@@ -72,6 +72,8 @@ class CacheSession:
         self.computed: set[str] = set()  # steps that ran (not reused) in this run
         self.refreshed: set[str] = set()
         self.seconds_saved = 0.0
+        self.seconds_spent = 0.0  # deciding, hashing, recording and placing: the cache's cost
+        self._computing = 0.0  # time inside the steps' own computation
 
     # -- deciding -------------------------------------------------------------------------
 
@@ -204,7 +206,20 @@ class CacheSession:
     def run(
         self, step: Any, hub: DataHub, metrics: Metrics, compute: Callable[[], list[Output]]
     ) -> tuple[list[Output], Decision]:
-        """Reuse the step's outputs, or compute them (once across parallel jobs) and record them."""
+        """Reuse the step's outputs, or compute them (once across parallel jobs) and record them.
+
+        The time this takes beyond `compute` itself is added to `seconds_spent`.
+        """
+        started, before = time.perf_counter(), self._computing
+        try:
+            return self._run(step, hub, metrics, compute)
+        finally:
+            spent = time.perf_counter() - started - (self._computing - before)
+            self.seconds_spent += spent
+
+    def _run(
+        self, step: Any, hub: DataHub, metrics: Metrics, compute: Callable[[], list[Output]]
+    ) -> tuple[list[Output], Decision]:
         decision = self.decide(step, hub)
         if decision.status == "miss" and decision.key and decision.record:
             with self.index.lock(decision.key, step.name, self._me()):
@@ -224,8 +239,11 @@ class CacheSession:
     ) -> list[Output]:
         before = len(metrics.history)
         started = time.perf_counter()
-        outputs = compute()
-        seconds = time.perf_counter() - started
+        try:
+            outputs = compute()
+        finally:
+            seconds = time.perf_counter() - started
+            self._computing += seconds
         self.computed.add(step.name)
         if decision.status == "off":
             return outputs
@@ -328,8 +346,10 @@ class CacheSession:
 
     def close(self) -> None:
         """Keep the hashes of unchanged inputs and code files for the next run."""
+        started = time.perf_counter()
         self.memo.save()
         self.code.save()
+        self.seconds_spent += time.perf_counter() - started
 
     def _relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.run_dir.resolve()).as_posix()
