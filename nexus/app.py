@@ -19,7 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from nexus.cache.control import cache_session
+from nexus.cache.control import cache_session, rerun_steps
 from nexus.config import Layers, step_parameters
 from nexus.context import RunContext
 from nexus.discovery import discover
@@ -76,6 +76,7 @@ def prepare(cfg: DictConfig, overrides: list[str], run_dir: Path) -> Plan:
     session = session_for(cfg)
     layers = Layers.of(session.project, cfg, overrides)
     params = step_parameters(cfg, session.registry, layers)
+    rerun_steps(cfg.get("rerun"), [str(s) for s in cfg.case.steps], str(cfg.case.name))
     ensure_raw_data(cfg, session)  # only once the parameters are known to be valid
     return build_plan(cfg, session.registry, session.project, params, run_dir)
 

@@ -15,7 +15,7 @@ __all__ = ["cache_session", "rerun_steps"]
 
 def cache_session(cfg: DictConfig, plan: Any, run_dir: Path) -> CacheSession:
     """The cache of a run of `plan`, as `cache=` and `rerun=` ask."""
-    names = [s.name for s in plan.steps]
+    names = [str(name) for name in cfg.case.steps]
     return CacheSession(
         outputs=Path(str(cfg.paths.outputs)),
         project_root=Path(str(cfg.paths.root)),

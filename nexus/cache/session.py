@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -229,9 +229,21 @@ class CacheSession:
                 else:
                     _announce(decision, self.project_root)
                     return self._compute(step, decision, metrics, compute), decision
-        _announce(decision, self.project_root)
         if decision.status == "hit":
-            return self._reuse(step, decision, metrics), decision
+            try:
+                outputs = self._reuse(step, decision, metrics)
+            except OSError as exc:  # the origin went away meanwhile: a miss, not an error
+                run = (decision.holder or {}).get("run")
+                decision = replace(
+                    decision,
+                    status="miss",
+                    holder=None,
+                    reasons=[f"{run} could not be read: {exc}"],
+                )
+            else:
+                _announce(decision, self.project_root)
+                return outputs, decision
+        _announce(decision, self.project_root)
         return self._compute(step, decision, metrics, compute), decision
 
     def _compute(
@@ -258,11 +270,27 @@ class CacheSession:
                 "files": [[f.path, f.size, f.mtime_ns, f.hash] for f in files],
             }
         if decision.status in ("miss", "refresh") and decision.key:
+            self._warn_if_different(step.name, decision.key, saved)
             self._protect(saved)
             step_metrics = {name: value for name, value, _ in metrics.history[before:]}
             self._publish(step.name, decision, saved, seconds, step_metrics, self._shown_run())
         decision.holder = {"outputs": saved}
         return outputs
+
+    def _warn_if_different(self, step: str, key: str, saved: dict[str, Any]) -> None:
+        """Same key, other bytes: the step is not deterministic, and reusing it hides that."""
+        made = {name: output["hash"] for name, output in saved.items()}
+        for holder in self.index.holders(step, key):
+            before = {name: o.get("hash") for name, o in holder.get("outputs", {}).items()}
+            if before != made:
+                log.warning(
+                    "%s wrote other bytes than in %s with the same code, parameters and "
+                    "inputs: it is not deterministic; if that is meant, mark its plugin "
+                    "@plugin(..., cache=False)",
+                    step,
+                    holder.get("run"),
+                )
+                return
 
     def _reuse(self, step: Any, decision: Decision, metrics: Metrics) -> list[Output]:
         holder = decision.holder or {}
