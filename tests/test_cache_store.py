@@ -114,7 +114,7 @@ def test_records_of_deleted_runs_are_pruned_when_read(tmp_path: Path) -> None:
     for run in (kept, deleted):
         index.publish("Frame Renderer", "k1", run, {"run_dir": str(run), "created": 1.0})
     deleted.rmdir()
-    assert [r["run_dir"] for r in index.holders("Frame Renderer", "k1")] == [str(kept)]
+    assert [r["run_dir"] for r in list(index.holders("Frame Renderer", "k1"))] == [str(kept)]
     assert len(list((index.root / "entries").rglob("*.json"))) == 1
 
 

@@ -52,11 +52,14 @@ class Index:
             shown = run_dir.resolve().as_posix()
         return _slug(shown.replace("/", "+"))
 
-    def holders(self, step: str, key: str) -> list[dict[str, Any]]:
-        """The records of `step` with `key`, newest first; those of deleted runs are pruned."""
-        return self._read_all(sorted((self.root / "entries" / _slug(step) / key).glob("*.json")))
+    def holders(self, step: str, key: str) -> Iterator[dict[str, Any]]:
+        """The records of `step` with `key`, newest first, read as needed (each run that
+        reused a result holds it too: there may be many); those of deleted runs are pruned."""
+        files = (self.root / "entries" / _slug(step) / key).glob("*.json")
+        for file in sorted(files, key=_mtime, reverse=True):
+            yield from self._read_all([file])
 
-    def recent(self, step: str, at_most: int = 50) -> list[dict[str, Any]]:
+    def recent(self, step: str, at_most: int = 20) -> list[dict[str, Any]]:
         """The newest records of `step`, whatever their key (what a miss is explained against)."""
         files = list((self.root / "entries" / _slug(step)).glob("*/*.json"))
         files = sorted(files, key=_mtime, reverse=True)[:at_most]
