@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nexus.errors import ProjectError
+
+if TYPE_CHECKING:
+    from nexus.cache import Decision
 
 __all__ = ["command"]
 
@@ -21,6 +25,7 @@ def command(args: list[str]) -> int:
 
     from nexus.app import Session, use_session
     from nexus.cache.control import cache_session
+    from nexus.cli import _remember_parameters, _unknown_case
     from nexus.compose import register_configs
     from nexus.config import Layers, read_global_config, step_parameters
     from nexus.discovery import discover
@@ -36,12 +41,11 @@ def command(args: list[str]) -> int:
         )
     project = find_project()
     if cases[0] not in project.case_names():
-        from nexus.cli import _unknown_case
-
         raise _unknown_case(cases[0], project.case_names())
     registry = discover(project, read_global_config(project).get("plugin_modules") or [])
     use_session(Session(project, registry))
-    register_configs(project, registry, {cases[0]})
+    read = register_configs(project, registry, {cases[0]})
+    _remember_parameters(registry, [read[cases[0]]] if cases[0] in read else [])
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(project.conf_dir), version_base="1.3"):
         cfg = compose("config", overrides=args)
@@ -61,10 +65,7 @@ def command(args: list[str]) -> int:
     return 0
 
 
-def _line(decision: object) -> str:
-    from nexus.cache import Decision
-
-    assert isinstance(decision, Decision)
+def _line(decision: Decision) -> str:
     if decision.status == "hit":
         holder = decision.holder or {}
         seconds = float(holder.get("seconds") or 0)
