@@ -145,3 +145,13 @@ def test_a_second_job_waits_for_the_lock_and_is_told_who_holds_it(
     holder.wait(timeout=10)
     assert waited > 0.5
     assert "waiting for job 0 (pid 1)" in caplog.text
+
+
+def test_without_locks_the_step_is_computed_all_the_same(tmp_path: Path) -> None:
+    index = Index(tmp_path / "outputs")
+    index.root.mkdir(parents=True)
+    (index.root / "locks").write_text("a file where the lock folder should be")
+    entered = False
+    with index.lock("k1", "Frame Renderer", "me"):  # no lock to take: computes, publishes
+        entered = True
+    assert entered
