@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from nexus.cache import CacheSession
+from nexus.cache import CacheSession, summary
 from nexus.context import Metrics, RunContext
 from nexus.errors import ConfigError, DataError, NexusError, StepError
 from nexus.hub import DataHub
@@ -52,7 +52,7 @@ def run_plan(
             else:
                 compute = partial(_run_step, step, hub, _context_for(context, step), metrics)
                 outputs, decision = cache.run(step, hub, metrics, compute)
-                extra["cache"] = cache.summary(decision)
+                extra["cache"] = summary(decision)
         except BaseException:
             manifest.step_finished(step.name, "failed", time.perf_counter() - started)
             raise

@@ -2,12 +2,13 @@
 
 `key` builds a step's key record, `code` the code and package part of it, `hashing` the
 content hashes, `store` the index of earlier results under `outputs/`, `explain` says why a
-step runs, and `session` ties them together for one run.
+step runs, `report` what the user sees, and `session` ties them together for one run.
 """
 
 from nexus.cache.hashing import HASH_NAME, content_hash
 from nexus.cache.key import SCHEMA, Uncacheable, key_of
-from nexus.cache.session import CacheSession, Decision
+from nexus.cache.report import Decision, summary
+from nexus.cache.session import CacheSession
 
 __all__ = [
     "HASH_NAME",
@@ -17,4 +18,5 @@ __all__ = [
     "Uncacheable",
     "content_hash",
     "key_of",
+    "summary",
 ]

@@ -6,44 +6,27 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nexus.cache.code import CodeScan
 from nexus.cache.explain import differences
 from nexus.cache.hashing import FileHash, HashMemo, content_hash
 from nexus.cache.key import Uncacheable, canonical, key_of, step_record
+from nexus.cache.report import Decision, announce
 from nexus.cache.store import Index, check, place, protect
 from nexus.context import Metrics
-from nexus.hub import DataHub
+from nexus.hub import DataEntry, DataHub
 from nexus.manifest import Output
 
-__all__ = ["CacheSession", "Decision"]
+if TYPE_CHECKING:
+    from nexus.plan import Step  # the plan imports the cache (for only=): no cycle at run time
+
+__all__ = ["CacheSession"]
 
 log = logging.getLogger("nexus.cache")
-
-#: What a step's entry in run.json says about the cache.
-STATUSES = ("hit", "miss", "off", "refresh", "uncacheable")
-
-
-@dataclass
-class Decision:
-    """Whether a step is reused or computed, and why."""
-
-    step: str
-    status: str
-    key: str | None = None
-    record: dict[str, Any] | None = None
-    holder: dict[str, Any] | None = None
-    reasons: list[str] = field(default_factory=list)
-    placed: str | None = None  # reflink, hardlink or copy, on a hit
-
-    @property
-    def runs(self) -> bool:
-        """Whether the step computes (anything but a hit)."""
-        return self.status != "hit"
 
 
 class CacheSession:
@@ -78,7 +61,7 @@ class CacheSession:
 
     # -- deciding -------------------------------------------------------------------------
 
-    def decide(self, step: Any, hub: DataHub) -> Decision:
+    def decide(self, step: Step, hub: DataHub) -> Decision:
         """Hit, miss, off, refresh or uncacheable, with the key record and the reasons."""
         if not self.enabled:
             return Decision(step.name, "off", reasons=["cache=false"])
@@ -113,7 +96,7 @@ class CacheSession:
         ]
         return min(found, key=len) if found else differences(None, record)
 
-    def record(self, step: Any, hub: DataHub, pending: dict[str, str] | None = None) -> dict:
+    def record(self, step: Step, hub: DataHub, pending: dict[str, str] | None = None) -> dict:
         """The step's key record. `pending`: inputs not made yet, by the step that makes them.
 
         Raises:
@@ -155,7 +138,7 @@ class CacheSession:
         code, packages = self.code.closure(modules)
         return step_record(spec, step.params, code, packages, inputs, sink)
 
-    def _input_hash(self, entry: Any, pending: dict[str, str]) -> str:
+    def _input_hash(self, entry: DataEntry, pending: dict[str, str]) -> str:
         if entry.name in pending:
             return f"pending:{pending[entry.name]}"
         if entry.producer is not None:
@@ -168,10 +151,10 @@ class CacheSession:
         except OSError as exc:
             raise Uncacheable(f"input '{entry.name}' cannot be read: {exc}") from None
 
-    def _upstream(self, step: Any) -> list[str]:
+    def _upstream(self, step: Step) -> list[str]:
         return [self.producers[n] for n in step.spec.consumes if n in self.producers]
 
-    def predict(self, steps: list[Any], hub: DataHub) -> list[Decision]:
+    def predict(self, steps: list[Step], hub: DataHub) -> list[Decision]:
         """What a run would do, step by step, running nothing (`python -m nexus status`)."""
         pending: dict[str, str] = {}  # outputs that will be made anew, by the step making them
         found = []
@@ -185,7 +168,7 @@ class CacheSession:
             found.append(decision)
         return found
 
-    def _predict(self, step: Any, hub: DataHub, pending: dict[str, str]) -> Decision:
+    def _predict(self, step: Step, hub: DataHub, pending: dict[str, str]) -> Decision:
         waiting = {n: p for n, p in pending.items() if n in step.spec.consumes}
         upstream = sorted(self.refreshed & set(self._upstream(step)))
         if self.enabled and (step.name in self.rerun or upstream):
@@ -205,7 +188,7 @@ class CacheSession:
     # -- running --------------------------------------------------------------------------
 
     def run(
-        self, step: Any, hub: DataHub, metrics: Metrics, compute: Callable[[], list[Output]]
+        self, step: Step, hub: DataHub, metrics: Metrics, compute: Callable[[], list[Output]]
     ) -> tuple[list[Output], Decision]:
         """Reuse the step's outputs, or compute them (once across parallel jobs) and record them.
 
@@ -219,7 +202,7 @@ class CacheSession:
             self.seconds_spent += spent
 
     def _run(
-        self, step: Any, hub: DataHub, metrics: Metrics, compute: Callable[[], list[Output]]
+        self, step: Step, hub: DataHub, metrics: Metrics, compute: Callable[[], list[Output]]
     ) -> tuple[list[Output], Decision]:
         decision = self.decide(step, hub)
         if decision.status == "miss" and decision.key and decision.record:
@@ -228,7 +211,7 @@ class CacheSession:
                 if again.status == "hit":
                     decision = again
                 else:
-                    _announce(decision, self.project_root)
+                    announce(decision)
                     return self._compute(step, decision, metrics, compute), decision
         if decision.status == "hit":
             try:
@@ -242,13 +225,13 @@ class CacheSession:
                     reasons=[f"{run} could not be read: {exc}"],
                 )
             else:
-                _announce(decision, self.project_root)
+                announce(decision)
                 return outputs, decision
-        _announce(decision, self.project_root)
+        announce(decision)
         return self._compute(step, decision, metrics, compute), decision
 
     def _compute(
-        self, step: Any, decision: Decision, metrics: Metrics, compute: Callable[[], list[Output]]
+        self, step: Step, decision: Decision, metrics: Metrics, compute: Callable[[], list[Output]]
     ) -> list[Output]:
         before = len(metrics.history)
         started = time.perf_counter()
@@ -293,7 +276,7 @@ class CacheSession:
                 )
                 return
 
-    def _reuse(self, step: Any, decision: Decision, metrics: Metrics) -> list[Output]:
+    def _reuse(self, step: Step, decision: Decision, metrics: Metrics) -> list[Output]:
         holder = decision.holder or {}
         decision.placed = place(holder, self.run_dir)
         for name, value in (holder.get("metrics") or {}).items():
@@ -348,31 +331,6 @@ class CacheSession:
             root = self.run_dir / output["path"]
             protect(root, [FileHash(p, s, m, h) for p, s, m, h in output["files"]])
 
-    def summary(self, decision: Decision) -> dict[str, Any]:
-        """The step's `cache` entry in run.json."""
-        record = decision.record or {}
-        holder = decision.holder or {}
-        found: dict[str, Any] = {"status": decision.status, "key": decision.key}
-        if decision.status == "hit":
-            found.update(
-                reused_from=holder.get("run"),
-                origin=holder.get("origin"),
-                placed_by=decision.placed,
-                seconds_saved=holder.get("seconds"),
-            )
-        if decision.reasons:
-            found["reasons"] = decision.reasons
-        if record:
-            found["inputs"] = {
-                n: (v or {}).get("hash") for n, v in (record.get("inputs") or {}).items()
-            }
-        found["outputs"] = {n: o.get("hash") for n, o in (holder.get("outputs") or {}).items()}
-        if record:
-            found.update(
-                code=record.get("code"), packages=record.get("packages"), python=record["python"]
-            )
-        return found
-
     def close(self) -> None:
         """Keep the hashes of unchanged inputs and code files for the next run."""
         started = time.perf_counter()
@@ -399,21 +357,3 @@ def _canonical_args(args: dict[str, Any], name: str) -> Any:
         return canonical(args)
     except Uncacheable as exc:
         raise Uncacheable(f"the handler_args of '{name}' hold {exc}") from None
-
-
-def _announce(decision: Decision, root: Path) -> None:
-    """The console line that says whether a step is reused or runs, and why."""
-    if decision.status == "hit":
-        holder = decision.holder or {}
-        log.info(
-            "%s: reused from %s (saved %.1f s)",
-            decision.step,
-            holder.get("run"),
-            float(holder.get("seconds") or 0),
-        )
-        return
-    why = "; ".join(decision.reasons[:4])
-    more = f"; and {len(decision.reasons) - 4} more" if len(decision.reasons) > 4 else ""
-    if decision.status == "uncacheable":
-        why = "not cached: " + why
-    log.info("%s: runs (%s%s)", decision.step, why, more)
