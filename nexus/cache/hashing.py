@@ -15,6 +15,7 @@ __all__ = ["HASH_NAME", "FileHash", "HashMemo", "content_hash", "file_hash", "tr
 
 HASH_NAME = "xxh3_128"
 RACY_S = 2.0  # a file modified this recently may change again within its mtime's granularity
+MEMO_SIZE = 20_000  # files remembered at most (inputs; outputs are hashed when written)
 _CHUNK = 1 << 20
 
 
@@ -95,6 +96,8 @@ class HashMemo:
         """Write the memo back (temp file and rename), if anything was added."""
         if self.file is None or not self.changed:
             return
+        for stale in list(self.known)[: max(0, len(self.known) - MEMO_SIZE)]:
+            del self.known[stale]  # the earliest remembered first: the memo stays small
         self.file.parent.mkdir(parents=True, exist_ok=True)
         partial = self.file.with_name(f".{self.file.name}.{os.getpid()}.partial")
         try:
