@@ -130,6 +130,9 @@ def test_a_comment_keeps_the_hit_and_a_code_change_reruns_the_renderer_only(demo
     assert status.code == 0, status.stderr
     assert "Frame Renderer: runs (plugins/demo/canvas.py changed)" in status.stdout
     assert "Latency Compensator: reuse" in status.stdout
+    assert (
+        "Video Creator: runs (rendered_frames changes because Frame Renderer runs)" in status.stdout
+    )
     assert len(runs(demo)) == 2  # status ran nothing
 
     output = run(demo)
@@ -285,16 +288,44 @@ class DeclaredConfig(BaseModel):
 def declared(config: DeclaredConfig, context: RunContext) -> dict:
     """Asks for the context, but says it reads only its inputs."""
     return {"rounded": round(config.noise["value"], 1)}
+
+
+class DiceConfig(BaseModel):
+    roll: Annotated[dict | None, DataSink(name="roll")] = None
+
+
+@plugin(name="Dice", default_config=DiceConfig)
+def dice(config: DiceConfig) -> dict:
+    """Random, but not marked so."""
+    return {"value": random.random()}
 '''
+
+
+def _random_project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "conf", project / "conf")
+    (project / "plugins").mkdir()
+    (project / "plugins" / "random_steps.py").write_text(STEPS_MODULE)
+    (project / "cases" / "dice").mkdir(parents=True)
+    (project / "cases" / "dice" / "case.yaml").write_text(
+        "io_mapping:\n  roll: {path: roll.json}\nsteps: [Dice]\n"
+    )
+    return project
+
+
+def test_a_step_that_is_not_deterministic_is_named_when_it_is_rerun(tmp_path: Path) -> None:
+    project = _random_project(tmp_path)
+    assert nexus(project, "case=dice", "tracking.enabled=false").code == 0
+    again = nexus(project, "case=dice", "tracking.enabled=false", "rerun=Dice")
+    assert again.code == 0, again.stderr
+    assert "Dice wrote other bytes than in outputs/dice/" in again.stdout
+    assert "@plugin(..., cache=False)" in again.stdout
 
 
 def test_plugins_that_must_run_do_and_the_steps_after_them_are_keyed_on_content(
     tmp_path: Path,
 ) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(REPO / "conf", project / "conf")
-    (project / "plugins").mkdir()
-    (project / "plugins" / "random_steps.py").write_text(STEPS_MODULE)
+    project = _random_project(tmp_path)
     (project / "cases" / "noisy").mkdir(parents=True)
     (project / "cases" / "noisy" / "case.yaml").write_text(
         "io_mapping:\n"
