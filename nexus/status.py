@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING
 from nexus.errors import ProjectError
 
 if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
     from nexus.cache import Decision
+    from nexus.project import Project
+    from nexus.registry import Registry
 
 __all__ = ["command"]
 
@@ -51,6 +55,10 @@ def command(args: list[str]) -> int:
         cfg = compose("config", overrides=args)
     check_settings(cfg)
     params = step_parameters(cfg, registry, Layers.of(project, cfg, args))
+    if _raw_data_missing(cfg, project, registry):
+        print(f"case '{cfg.case.name}': its raw data is not generated yet; a run generates it")
+        print(f"and runs every step: {', '.join(map(str, cfg.case.steps))}; nothing was run")
+        return 0
     with tempfile.TemporaryDirectory() as scratch:  # the plan needs a run directory: a dummy
         run_dir = Path(scratch) / "run"
         plan = build_plan(cfg, registry, project, params, run_dir)
@@ -63,6 +71,20 @@ def command(args: list[str]) -> int:
     runs = sum(d.runs for d in decisions)
     print(f"{runs} of {len(decisions)} steps would run; nothing was run")
     return 0
+
+
+def _raw_data_missing(cfg: DictConfig, project: Project, registry: Registry) -> bool:
+    """A case with a generator whose raw inputs are not there yet (as on a fresh clone)."""
+    if not cfg.case.get("generator"):
+        return False
+    steps = [registry.plugins.get(str(name)) for name in cfg.case.steps]
+    produced = {spec.produces for spec in steps if spec is not None}
+    case_dir = project.case_dir(cfg.case.name)
+    return any(
+        not (case_dir / str(where.path)).exists()
+        for name, where in cfg.case.io_mapping.items()
+        if name not in produced
+    )
 
 
 def _line(decision: Decision) -> str:

@@ -383,3 +383,12 @@ def test_only_takes_inputs_from_the_run_made_with_the_current_parameters(demo: P
         "Frame Renderer: zoom_factor 5.0 -> 4.0"
     ]
     assert "zoom_factor 5.0 -> 4.0" in output
+
+
+def test_status_on_a_fresh_clone_says_everything_runs_and_makes_nothing(demo: Path) -> None:
+    shutil.rmtree(demo / "cases" / "demo" / "raw_data")
+    result = nexus(demo, "status", "case=demo")
+    assert result.code == 0, result.stderr
+    assert "its raw data is not generated yet; a run generates it" in result.stdout
+    assert not (demo / "cases" / "demo" / "raw_data").exists()
+    assert not (demo / "outputs").exists()
