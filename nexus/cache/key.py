@@ -12,7 +12,7 @@ from typing import Any
 import xxhash
 
 from nexus.cache.hashing import HASH_NAME
-from nexus.registry import PluginSpec
+from nexus.core.registry import PluginSpec
 
 __all__ = [
     "SCHEMA",

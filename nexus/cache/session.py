@@ -17,12 +17,12 @@ from nexus.cache.hashing import FileHash, HashMemo, content_hash
 from nexus.cache.key import Uncacheable, canonical, key_of, step_record
 from nexus.cache.report import Decision, announce
 from nexus.cache.store import Index, check, place, protect
-from nexus.context import Metrics
-from nexus.hub import DataEntry, DataHub
-from nexus.manifest import Output
+from nexus.core.context import Metrics
+from nexus.core.hub import DataEntry, DataHub
+from nexus.run.manifest import Output
 
 if TYPE_CHECKING:
-    from nexus.plan import Step  # the plan imports the cache (for only=): no cycle at run time
+    from nexus.run.plan import Step  # the plan imports the cache (for only=): no cycle at run time
 
 __all__ = ["CacheSession"]
 

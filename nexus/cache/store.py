@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nexus.cache.hashing import FileHash
-from nexus.hub import remove_path
+from nexus.core.hub import remove_path
 
 __all__ = ["INDEX_DIR", "Index", "check", "place", "protect"]
 
