@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from nexus.cache.code import CodeScan, normalised_source
-from nexus.cache.key import Uncacheable, canonical, canonical_params, key_of
-from nexus.cache.session import CacheSession
 from nexus.core.hub import DataEntry, DataHub
 from nexus.handlers import JsonHandler
+from nexus.run.cache.code import CodeScan, normalised_source
+from nexus.run.cache.key import Uncacheable, canonical, canonical_params, key_of
+from nexus.run.cache.session import CacheSession
 from nexus.run.plan import Step
 
 RESOURCES = Path(__file__).parent / "resources"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nexus.cache.hashing import HashMemo, content_hash, file_hash
-from nexus.cache.store import Index, check, place, protect
+from nexus.run.cache.hashing import HashMemo, content_hash, file_hash
+from nexus.run.cache.store import Index, check, place, protect
 
 
 def _frames(folder: Path, count: int = 3) -> Path:
@@ -121,7 +121,7 @@ def test_records_of_deleted_runs_are_pruned_when_read(tmp_path: Path) -> None:
 LOCK_HOLDER = """
 import sys, time
 from pathlib import Path
-from nexus.cache.store import Index
+from nexus.run.cache.store import Index
 with Index(Path(sys.argv[1])).lock("k1", "Frame Renderer", "job 0 (pid 1)"):
     print("locked", flush=True)
     time.sleep(1.5)
@@ -140,7 +140,7 @@ def test_a_second_job_waits_for_the_lock_and_is_told_who_holds_it(
     assert holder.stdout is not None
     assert holder.stdout.readline().strip() == "locked"
     started = time.perf_counter()
-    with caplog.at_level("INFO", "nexus.cache"), Index(tmp_path).lock("k1", "Frame Renderer", "me"):
+    with caplog.at_level("INFO", "nexus.run.cache"), Index(tmp_path).lock("k1", "Frame Renderer", "me"):
         waited = time.perf_counter() - started
     holder.wait(timeout=10)
     assert waited > 0.5

@@ -20,7 +20,6 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from nexus.app.objective import objective_value
-from nexus.cache.control import cache_session, rerun_steps
 from nexus.config.params import Layers, step_parameters
 from nexus.config.settings import check_settings
 from nexus.core.context import RunContext
@@ -29,6 +28,7 @@ from nexus.core.hub import DataHub
 from nexus.core.project import Project
 from nexus.core.registry import Registry
 from nexus.errors import Abort, NexusError, ProjectError
+from nexus.run.cache.control import cache_session, rerun_steps
 from nexus.run.manifest import Manifest, code_version
 from nexus.run.orphans import mark_orphans
 from nexus.run.plan import Plan, build_plan

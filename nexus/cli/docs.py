@@ -119,7 +119,7 @@ def _plugin(catalog: Catalog, spec: PluginSpec) -> list[str]:
 
 def _reuse(spec: PluginSpec) -> str:
     """Whether a run reuses the step's earlier result, and which parameters do not count."""
-    from nexus.cache.key import affects_output
+    from nexus.run.cache.key import affects_output
 
     injected = sorted({"hub", "context"} & set(spec.injections.values()))
     if spec.cache is False:

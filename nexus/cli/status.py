@@ -15,9 +15,9 @@ from nexus.errors import ProjectError
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from nexus.cache import Decision
     from nexus.core.project import Project
     from nexus.core.registry import Registry
+    from nexus.run.cache import Decision
 
 __all__ = ["command"]
 
@@ -28,7 +28,6 @@ def command(args: list[str]) -> int:
     from hydra.core.global_hydra import GlobalHydra
 
     from nexus.app.task import Session, use_session
-    from nexus.cache.control import cache_session
     from nexus.cli.main import _remember_parameters, _unknown_case
     from nexus.config.compose import register_configs
     from nexus.config.params import Layers, read_global_config, step_parameters
@@ -36,6 +35,7 @@ def command(args: list[str]) -> int:
     from nexus.core.discovery import discover
     from nexus.core.hub import DataHub
     from nexus.core.project import find_project
+    from nexus.run.cache.control import cache_session
     from nexus.run.plan import build_plan
 
     cases = [a.split("=", 1)[1] for a in args if a.startswith("case=")]

@@ -12,12 +12,12 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from nexus.cache.origins import choose_inputs_run
 from nexus.core.hub import DataEntry, inside
 from nexus.core.markers import DataSink, DataSource
 from nexus.core.project import Project
 from nexus.core.registry import PluginSpec, Registry
 from nexus.errors import PlanError, did_you_mean, problems
+from nexus.run.cache.origins import choose_inputs_run
 from nexus.run.rundirs import earlier_runs, read_manifest
 
 __all__ = ["Plan", "Step", "build_plan"]

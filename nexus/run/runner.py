@@ -10,12 +10,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from nexus.cache import CacheSession, summary
 from nexus.core.context import Metrics, RunContext
 from nexus.core.hub import DataHub
 from nexus.core.markers import DataSource
 from nexus.core.progress import Progress
 from nexus.errors import ConfigError, DataError, NexusError, StepError
+from nexus.run.cache import CacheSession, summary
 from nexus.run.manifest import Manifest, Output
 from nexus.run.plan import Plan, Step
 

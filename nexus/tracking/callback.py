@@ -324,7 +324,7 @@ def _cache_tags(manifest: dict[str, Any]) -> dict[str, str]:
     for step in manifest.get("steps", []):
         cache = step.get("cache") or {}
         if cache.get("status"):
-            tags[f"nexus.cache.{_slug(step['name'])}"] = str(cache["status"])
+            tags[f"nexus.run.cache.{_slug(step['name'])}"] = str(cache["status"])
         if cache.get("reused_from"):
             tags[f"nexus.reused_from.{_slug(step['name'])}"] = str(cache["reused_from"])
     for name, origin in (manifest.get("inputs_origin") or {}).items():

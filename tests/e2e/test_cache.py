@@ -356,11 +356,11 @@ def test_mlflow_records_the_reuse_and_the_reused_metrics(demo: Path) -> None:
     client = MlflowClient(f"sqlite:///{demo / 'mlflow.db'}")
     [experiment] = [e for e in client.search_experiments() if e.name == "demo"]
     latest, first = client.search_runs([experiment.experiment_id], order_by=["start_time DESC"])
-    assert latest.data.tags["nexus.cache.frame_renderer"] == "hit"
+    assert latest.data.tags["nexus.run.cache.frame_renderer"] == "hit"
     assert latest.data.tags["nexus.reused_from.frame_renderer"].endswith(
         json.loads((runs(demo)[0] / "run.json").read_text())["run_dir"].split("/")[-1]
     )
-    assert first.data.tags["nexus.cache.frame_renderer"] == "miss"
+    assert first.data.tags["nexus.run.cache.frame_renderer"] == "miss"
     assert latest.data.metrics["cache.seconds_saved"] > 0
     assert latest.data.metrics["rmse"] == first.data.metrics["rmse"]
 

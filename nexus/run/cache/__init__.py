@@ -5,10 +5,10 @@ content hashes, `store` the index of earlier results under `outputs/`, `explain`
 step runs, `report` what the user sees, and `session` ties them together for one run.
 """
 
-from nexus.cache.hashing import HASH_NAME, content_hash
-from nexus.cache.key import SCHEMA, Uncacheable, key_of
-from nexus.cache.report import Decision, summary
-from nexus.cache.session import CacheSession
+from nexus.run.cache.hashing import HASH_NAME, content_hash
+from nexus.run.cache.key import SCHEMA, Uncacheable, key_of
+from nexus.run.cache.report import Decision, summary
+from nexus.run.cache.session import CacheSession
 
 __all__ = [
     "HASH_NAME",

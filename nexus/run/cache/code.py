@@ -24,7 +24,7 @@ from typing import Any
 
 import xxhash
 
-from nexus.cache.hashing import RACY_S
+from nexus.run.cache.hashing import RACY_S
 
 __all__ = ["CodeScan", "normalised_source", "source_hash"]
 

@@ -23,14 +23,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from nexus.cache.hashing import FileHash
 from nexus.core.hub import remove_path
+from nexus.run.cache.hashing import FileHash
 
 __all__ = ["INDEX_DIR", "Index", "check", "place", "protect"]
 
 INDEX_DIR = ".nexus-cache"
 _FICLONE = 0x40049409  # linux/fs.h: share a file's blocks (btrfs, xfs; ext4 says no)
-log = logging.getLogger("nexus.cache")
+log = logging.getLogger("nexus.run.cache")
 
 
 def _slug(text: str) -> str:

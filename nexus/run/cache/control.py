@@ -7,8 +7,8 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig
 
-from nexus.cache.session import CacheSession
 from nexus.errors import ConfigError, did_you_mean
+from nexus.run.cache.session import CacheSession
 
 __all__ = ["cache_session", "rerun_steps"]
 

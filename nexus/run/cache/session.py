@@ -11,14 +11,14 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nexus.cache.code import CodeScan
-from nexus.cache.explain import differences
-from nexus.cache.hashing import FileHash, HashMemo, content_hash
-from nexus.cache.key import Uncacheable, canonical, key_of, step_record
-from nexus.cache.report import Decision, announce
-from nexus.cache.store import Index, check, place, protect
 from nexus.core.context import Metrics
 from nexus.core.hub import DataEntry, DataHub
+from nexus.run.cache.code import CodeScan
+from nexus.run.cache.explain import differences
+from nexus.run.cache.hashing import FileHash, HashMemo, content_hash
+from nexus.run.cache.key import Uncacheable, canonical, key_of, step_record
+from nexus.run.cache.report import Decision, announce
+from nexus.run.cache.store import Index, check, place, protect
 from nexus.run.manifest import Output
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CacheSession"]
 
-log = logging.getLogger("nexus.cache")
+log = logging.getLogger("nexus.run.cache")
 
 
 class CacheSession:

@@ -11,8 +11,8 @@ from typing import Any
 
 import xxhash
 
-from nexus.cache.hashing import HASH_NAME
 from nexus.core.registry import PluginSpec
+from nexus.run.cache.hashing import HASH_NAME
 
 __all__ = [
     "SCHEMA",

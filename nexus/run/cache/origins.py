@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nexus.cache.explain import differences
-from nexus.cache.key import Uncacheable, canonical_params
-from nexus.cache.store import Index
+from nexus.run.cache.explain import differences
+from nexus.run.cache.key import Uncacheable, canonical_params
+from nexus.run.cache.store import Index
 
 __all__ = ["choose_inputs_run"]
 
-log = logging.getLogger("nexus.cache")
+log = logging.getLogger("nexus.run.cache")
 
 
 def choose_inputs_run(

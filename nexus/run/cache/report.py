@@ -8,7 +8,7 @@ from typing import Any
 
 __all__ = ["STATUSES", "Decision", "announce", "summary"]
 
-log = logging.getLogger("nexus.cache")
+log = logging.getLogger("nexus.run.cache")
 
 #: What a step's entry in run.json says about the cache.
 STATUSES = ("hit", "miss", "off", "refresh", "uncacheable")
