@@ -29,10 +29,11 @@ from nexus.core.hub import DataHub
 from nexus.core.project import Project
 from nexus.core.registry import Registry
 from nexus.errors import Abort, NexusError, ProjectError
+from nexus.run.cache.control import cache_session, rerun_steps
 from nexus.run.manifest import Manifest, code_version
 from nexus.run.orphans import mark_orphans
 from nexus.run.plan import Plan, build_plan
-from nexus.run.resume import resume_commands
+from nexus.run.resume import rerun_command, resume_commands
 from nexus.run.rundirs import run_inside, user_overrides
 from nexus.run.runner import run_plan
 from nexus.tracking.callback import job_run_id
@@ -76,6 +77,7 @@ def prepare(cfg: DictConfig, overrides: list[str], run_dir: Path) -> Plan:
     session = session_for(cfg)
     layers = Layers.of(session.project, cfg, overrides)
     params = step_parameters(cfg, session.registry, layers)
+    rerun_steps(cfg.get("rerun"), [str(s) for s in cfg.case.steps], str(cfg.case.name))
     ensure_raw_data(cfg, session)  # only once the parameters are known to be valid
     return build_plan(cfg, session.registry, session.project, params, run_dir)
 
@@ -216,8 +218,13 @@ def _run_job(cfg: DictConfig) -> float | None:
         if plan.inputs_from is not None:
             log.info("inputs from the earlier run %s", plan.inputs_from)
             manifest.data["inputs_from"] = str(plan.inputs_from)
+            manifest.data["inputs_origin"] = plan.inputs_origin
         metrics = run_plan(
-            plan, DataHub(plan.entries, run_dir), _context(cfg, session_for(cfg), run_dir), manifest
+            plan,
+            DataHub(plan.entries, run_dir),
+            _context(cfg, session_for(cfg), run_dir),
+            manifest,
+            cache_session(cfg, plan, run_dir),
         )
         objective = objective_value(cfg, metrics.values)  # a search fails a run without it
     except KeyboardInterrupt as exc:
@@ -232,7 +239,8 @@ def _run_job(cfg: DictConfig) -> float | None:
         manifest.finish("failed", exc)
         if isinstance(exc, NexusError):
             exc.details.append(f"log: {run_dir / 'nexus.log'}")
-            exc.details.extend(_resume_hint(manifest, plan, overrides))
+            cached = bool(cfg.get("cache", True))
+            exc.details.extend(_resume_hint(manifest, plan, overrides, cached))
         raise
     manifest.data["metrics"] = dict(metrics.values)
     manifest.finish("completed")
@@ -240,10 +248,17 @@ def _run_job(cfg: DictConfig) -> float | None:
     return objective  # what a search (hydra/sweeper=optuna) optimises
 
 
-def _resume_hint(manifest: Manifest, plan: Plan | None, overrides: list[str]) -> list[str]:
+def _resume_hint(
+    manifest: Manifest, plan: Plan | None, overrides: list[str], cached: bool
+) -> list[str]:
     failed = [s["name"] for s in manifest.data["steps"] if s["status"] == "failed"]
     if plan is None or not failed:
         return []
+    if cached:
+        return [
+            "to resume, run the same command again: the steps that finished are reused",
+            f"  {rerun_command(overrides)}",
+        ]
     commands = resume_commands(overrides, [s.name for s in plan.steps], failed[0])
     return ["to resume from the failed step, run:", *(f"  {c}" for c in commands)]
 

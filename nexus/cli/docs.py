@@ -111,10 +111,29 @@ def _plugin(catalog: Catalog, spec: PluginSpec) -> list[str]:
         f"- **defined in**: {catalog.defined_in(spec.func, spec.origin)}",
         f"- **config**: `{model.__name__}`" if model else "- **config**: none",
         f"- **receives**: {_receives(spec) or 'nothing'}",
+        f"- **reuse**: {_reuse(spec)}",
     ]
     lines += ["", *_data_table(spec)]
     lines += ["", *_parameter_table(spec)]
     return lines
+
+
+def _reuse(spec: PluginSpec) -> str:
+    """Whether a run reuses the step's earlier result, and which parameters do not count."""
+    from nexus.run.cache.key import affects_output
+
+    injected = sorted({"hub", "context"} & set(spec.injections.values()))
+    if spec.cache is False:
+        return "never: it always runs (`@plugin(..., cache=False)`)"
+    if spec.cache is None and injected:
+        return (
+            f"never: it asks for {' and '.join(f'`{i}`' for i in injected)} "
+            "(`@plugin(..., cache=True)` allows it)"
+        )
+    ignored = [f"`{name}`" for name in spec.parameters if not affects_output(spec, name)]
+    return "when its code, parameters and inputs are unchanged" + (
+        f" ({', '.join(ignored)} does not count)" if ignored else ""
+    )
 
 
 def _receives(spec: PluginSpec) -> str:

@@ -437,7 +437,9 @@ nexus: runs the steps of a case, configured by Hydra.
 
   python -m nexus case=NAME [KEY=VALUE ...]        run a case in a new directory under outputs/
   python -m nexus case=NAME KEY=A,B,C -m           a sweep: one job per value
-  python -m nexus case=NAME only="STEP"            one step, its inputs from the latest run
+  python -m nexus case=NAME only="STEP"            one step, its inputs from an earlier run
+  python -m nexus case=NAME rerun="STEP"           recompute a step (and those after it)
+  python -m nexus case=NAME cache=false            recompute every step, record nothing
   python -m nexus case=NAME --cfg job              show the composed config
   python -m nexus case=NAME --help                 the case's config and Hydra's options
 
@@ -446,6 +448,7 @@ subcommands (bare words, before any KEY=VALUE):
   python -m nexus docs [--check]                   write REFERENCE.md (--check: is it current?)
   python -m nexus new-case NAME [--from CASE]      a new case from the template, or a copy
   python -m nexus generate-data [case=NAME]        (re)generate the cases' raw data
+  python -m nexus status case=NAME [KEY=VALUE ...] which steps a run would reuse, and why
 
 cases: {cases}
 """
@@ -465,4 +468,5 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "generate-data": _generate_data,
     "list": _lazy("nexus.cli.listing"),
     "new-case": _lazy("nexus.cli.scaffold"),
+    "status": _lazy("nexus.cli.status"),
 }

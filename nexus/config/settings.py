@@ -56,6 +56,8 @@ class _Settings(BaseModel):
     only: str | None = None
     inputs_from: str | None = None
     plugin_modules: list[str] = Field(default_factory=list)
+    cache: bool = True
+    rerun: str | list[str] | None = None
     tracking: _Tracking
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -58,6 +58,7 @@ class PluginSpec:
     line: int
     summary: str
     origin: str = ""
+    cache: bool | None = None  # False: always runs; True: cacheable although it injects hub
 
     @property
     def where(self) -> str:
@@ -96,8 +97,16 @@ class GeneratorSpec:
     origin: str = ""
 
 
-def plugin(name: str, default_config: type[BaseModel] | None = None) -> Callable[[F], F]:
-    """Mark a function as the plugin `name`, configured by the pydantic model `default_config`."""
+def plugin(
+    name: str, default_config: type[BaseModel] | None = None, cache: bool | None = None
+) -> Callable[[F], F]:
+    """Mark a function as the plugin `name`, configured by the pydantic model `default_config`.
+
+    `cache=False`: the step always runs (random on purpose, or it reads the outside world).
+    `cache=True`: it may be reused although it asks for `hub` or `context` (it reads nothing
+    but its declared inputs). Default: reused when its code, parameters and inputs are unchanged,
+    unless it asks for `hub` or `context`.
+    """
     if callable(name):  # used bare, `@plugin`: the function arrived in place of the name
         file, line = _location(name)
         raise PluginError(
@@ -106,7 +115,8 @@ def plugin(name: str, default_config: type[BaseModel] | None = None) -> Callable
         )
 
     def mark(func: F) -> F:
-        setattr(func, PLUGIN_MARK, analyse_plugin(name, func, default_config))
+        spec = analyse_plugin(name, func, default_config)
+        setattr(func, PLUGIN_MARK, spec if cache is None else replace(spec, cache=bool(cache)))
         return func
 
     return mark
@@ -394,6 +404,4 @@ def _qualname(cls: type) -> str:
 
 
 def _with_origin(spec: Any, origin: str) -> Any:
-    from dataclasses import replace
-
     return replace(spec, origin=origin) if origin and not spec.origin else spec

@@ -89,8 +89,14 @@ class Manifest:
         self.write()
 
     def step_finished(
-        self, name: str, status: str, seconds: float, outputs: Sequence[Output] = ()
+        self,
+        name: str,
+        status: str,
+        seconds: float,
+        outputs: Sequence[Output] = (),
+        **extra: Any,
     ) -> None:
+        """Record the step's end; `extra` fields (e.g. `cache`) are added to its entry."""
         step = self._step(name)
         step.update(
             status=status,
@@ -104,6 +110,7 @@ class Manifest:
                 }
                 for o in outputs
             ],
+            **extra,
         )
         self.write()
 

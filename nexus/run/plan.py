@@ -20,6 +20,7 @@ from nexus.core.project import Project
 from nexus.core.registry import HandlerSpec, Registry
 from nexus.errors import DataError, PlanError, did_you_mean, problems
 from nexus.handlers.recording import missing_packages
+from nexus.run.cache.origins import choose_inputs_run
 from nexus.run.manifest import read_manifest
 from nexus.run.rundirs import earlier_runs
 
@@ -38,6 +39,7 @@ class Plan:
     entries: dict[str, DataEntry]
     inputs_from: Path | None = None
     skipped: list[str] = field(default_factory=list)
+    inputs_origin: dict[str, Any] = field(default_factory=dict)  # only=: per input, run and why
 
     @property
     def outputs(self) -> list[str]:
@@ -74,7 +76,7 @@ def build_plan(
             producers.setdefault(step.produces, step.name)
     selected = _select(steps, cfg.get("only"), case)
     located = {**io_mapping, **implied}
-    inputs_from = _inputs_source(cfg, project, steps, selected, producers, located, found)
+    inputs_from, origin = _inputs_source(cfg, steps, selected, params, producers, located, found)
     entries = _entries(io_mapping, implied, producers, registry, project, cfg, run_dir, found)
     names = {s.name for s in selected}
     if inputs_from is not None:  # what the steps that do not run wrote, from an earlier run
@@ -92,7 +94,7 @@ def build_plan(
             [*found, *_hints(found, steps, case)],
         )
     skipped = [s.name for s in steps if not s.enabled and s.name not in names]
-    return Plan(case, selected, entries, inputs_from, skipped)
+    return Plan(case, selected, entries, inputs_from, skipped, origin)
 
 
 def _hints(found: list[str], steps: list[Step], case: str) -> list[str]:
@@ -130,14 +132,17 @@ def _select(steps: list[Step], only: str | None, case: str) -> list[Step]:
 
 def _inputs_source(
     cfg: DictConfig,
-    project: Project,
     steps: list[Step],
     selected: list[Step],
+    params: dict[str, dict[str, Any]],
     producers: dict[str, str],
     io_mapping: dict[str, Any],
     found: list[str],
-) -> Path | None:
-    """The earlier run that holds what the selected steps read from steps that do not run."""
+) -> tuple[Path | None, dict[str, Any]]:
+    """The earlier run that holds what the selected steps read from steps that do not run.
+
+    The newest whose records say it was made with the current parameters, else the newest.
+    """
     names = {s.name for s in selected}
     wanted = {
         n: (s.name, producers[n])
@@ -146,7 +151,7 @@ def _inputs_source(
         if n in producers and producers[n] not in names
     }
     if not wanted:
-        return None
+        return None, {}
     case = cfg.case.name
     explicit = cfg.get("inputs_from")
     if explicit:
@@ -156,11 +161,19 @@ def _inputs_source(
                 f"inputs_from= folder not found: {explicit} (a relative path starts at the "
                 "project root)"
             )
-            return None
-    candidates = [explicit] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
-    for run_dir in candidates:
-        if _holds(run_dir, list(wanted), io_mapping):
-            return run_dir.resolve()
+            return None, {}
+    outputs = Path(cfg.paths.outputs)
+    candidates = [explicit] if explicit else earlier_runs(outputs / case)
+    by_name = {s.name: s for s in steps}
+    run, origin = choose_inputs_run(
+        outputs,
+        candidates,
+        lambda run_dir: _holds(run_dir, list(wanted), io_mapping),
+        {name: by_name[producer] for name, (_, producer) in wanted.items()},
+        params,
+    )
+    if run is not None:
+        return run, origin
     off = {s.name for s in steps if not s.enabled}
     source = f"in {explicit}" if explicit else f"in any earlier run of case '{case}'"
     for name, (reader, producer) in wanted.items():
@@ -169,7 +182,7 @@ def _inputs_source(
             f"input '{name}' of step '{reader}' is produced by step '{producer}'{state}, "
             f"and no completed output of it was found {source}"
         )
-    return None
+    return None, {}
 
 
 def _holds(run_dir: Path, wanted: list[str], io_mapping: dict[str, Any]) -> bool:

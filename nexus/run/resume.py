@@ -7,7 +7,12 @@ from collections.abc import Sequence
 
 from nexus.config.overrides import parse_override
 
-__all__ = ["resume_commands"]
+__all__ = ["rerun_command", "resume_commands"]
+
+
+def rerun_command(overrides: Sequence[str]) -> str:
+    """The command that ran the job: run again, it reuses every step that finished."""
+    return " ".join(["python -m nexus", *(shlex.quote(o) for o in overrides)])
 
 
 def resume_commands(overrides: Sequence[str], steps: Sequence[str], failed: str) -> list[str]:

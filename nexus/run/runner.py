@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from nexus.core.progress import Progress
 from nexus.core.services import Services
 from nexus.core.text import slug
 from nexus.errors import ConfigError, DataError, NexusError, StepError
+from nexus.run.cache import CacheSession, summary
 from nexus.run.manifest import Manifest, Output
 from nexus.run.plan import Plan, Step
 
@@ -30,8 +32,17 @@ def step_logger(step: str) -> logging.Logger:
     return logging.getLogger("nexus.step." + slug(step.lower()))
 
 
-def run_plan(plan: Plan, hub: DataHub, context: RunContext, manifest: Manifest) -> Metrics:
-    """Run the plan's steps in order; a failing step stops the run with a StepError."""
+def run_plan(
+    plan: Plan,
+    hub: DataHub,
+    context: RunContext,
+    manifest: Manifest,
+    cache: CacheSession | None = None,
+) -> Metrics:
+    """Run the plan's steps in order; a failing step stops the run with a StepError.
+
+    With a `cache`, a step whose code, parameters and inputs are unchanged is reused.
+    """
     metrics = Metrics()
     for name in plan.skipped:
         log.info("%s: switched off (enabled: false), skipped", name)
@@ -41,14 +52,26 @@ def run_plan(plan: Plan, hub: DataHub, context: RunContext, manifest: Manifest) 
         log.info("[%d/%d] %s", index, len(plan.steps), step.name)
         manifest.step_started(step.name)
         started = time.perf_counter()
+        extra: dict[str, Any] = {}
         try:
-            outputs = _run_step(step, hub, _context_for(context, step), metrics)
+            if cache is None:
+                outputs = _run_step(step, hub, _context_for(context, step), metrics)
+            else:
+                compute = partial(_run_step, step, hub, _context_for(context, step), metrics)
+                outputs, decision = cache.run(step, hub, metrics, compute)
+                extra["cache"] = summary(decision)
         except BaseException:
             manifest.step_finished(step.name, "failed", time.perf_counter() - started)
             raise
         seconds = time.perf_counter() - started
-        manifest.step_finished(step.name, "completed", seconds, outputs)
+        manifest.step_finished(step.name, "completed", seconds, outputs, **extra)
         log.info("[%d/%d] %s done in %.2fs", index, len(plan.steps), step.name, seconds)
+    if cache is not None:
+        cache.close()
+        manifest.data["cache"] = {
+            "seconds_saved": round(cache.seconds_saved, 3),
+            "seconds_spent": round(cache.seconds_spent, 4),
+        }
     return metrics
 
 

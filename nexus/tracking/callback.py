@@ -182,6 +182,7 @@ class TrackingCallback(Callback):
                     handle,
                     status,
                     metrics=_metrics(manifest),
+                    tags=_cache_tags(manifest),
                     files=_artifacts(run_dir, manifest, config),
                 ),
             ]
@@ -320,11 +321,31 @@ def _own_values(config: DictConfig) -> dict[str, Any]:
 
 
 def _metrics(manifest: dict[str, Any]) -> dict[str, float]:
+    """The steps' metrics (a reused step's again, as recorded), durations and time saved."""
     values = {k: float(v) for k, v in (manifest.get("metrics") or {}).items()}
     for step in manifest.get("steps", []):
         if step.get("seconds") is not None:
             values[f"seconds.{slug(step['name'].lower())}"] = float(step["seconds"])
+    cache = manifest.get("cache")
+    if isinstance(cache, dict) and cache.get("seconds_saved") is not None:
+        values["cache.seconds_saved"] = float(cache["seconds_saved"])
     return values
+
+
+def _cache_tags(manifest: dict[str, Any]) -> dict[str, str]:
+    """Per step: reused or computed, and from which run; for only=: where inputs came from."""
+    tags = {}
+    for step in manifest.get("steps", []):
+        cache = step.get("cache") or {}
+        if cache.get("status"):
+            tags[f"nexus.cache.{slug(step['name'].lower())}"] = str(cache["status"])
+        if cache.get("reused_from"):
+            tags[f"nexus.reused_from.{slug(step['name'].lower())}"] = str(cache["reused_from"])
+    for name, origin in (manifest.get("inputs_origin") or {}).items():
+        tags[f"nexus.input_from.{name}"] = _short(origin.get("run"))
+        if origin.get("differs"):
+            tags[f"nexus.input_params.{name}"] = _short("; ".join(origin["differs"]))
+    return tags
 
 
 def _artifacts(

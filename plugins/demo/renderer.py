@@ -56,6 +56,7 @@ class RendererConfig(BaseModel):
         description="Processes drawing frames in parallel; null: one per core this process "
         "may use. 1 draws in the step's own process, as every value does on systems other "
         "than Linux. The frames are the same either way.",
+        json_schema_extra={"affects_output": False},  # not in the cache key: same frames
     )
 
 

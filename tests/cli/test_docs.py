@@ -202,6 +202,7 @@ def test_a_plugin_without_config_that_gets_a_logger_by_type(catalog: ProjectDir)
         "- **defined in**: `plugins/bare.py`, `bare`",
         "- **config**: none",
         "- **receives**: `log` (logger)",
+        "- **reuse**: when its code, parameters and inputs are unchanged",
         "",
         "Reads and writes no data.",
         "",

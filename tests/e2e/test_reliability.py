@@ -268,15 +268,26 @@ def test_a_failed_step_prints_how_to_resume(toy_project: Path) -> None:
     assert result.code == 1
     command = "python -m nexus case=toy pipeline.return_kind=none tracking.enabled=false"
     assert (
-        "to resume from the failed step, run:\n"
-        f'    {command} only="Double"\n'
-        f'    {command} only="Sum"'
+        "to resume, run the same command again: the steps that finished are reused\n"
+        f"    {command}\n"
     ) in result.stderr
+    off = nexus(
+        toy_project,
+        "case=toy",
+        "pipeline.return_kind=none",
+        "tracking.enabled=false",
+        "cache=false",
+    )
+    assert (
+        "to resume from the failed step, run:\n"
+        f'    {command} cache=false only="Double"\n'
+        f'    {command} cache=false only="Sum"'
+    ) in off.stderr
 
 
-def test_the_resume_commands_finish_the_run(toy_project: Path) -> None:
+def test_the_resume_command_finishes_the_run(toy_project: Path) -> None:
     # Sum fails (its output path is a folder that exists); after fixing it, the printed
-    # command re-runs Sum alone from Double's completed output.
+    # command, the same one, reuses Double's completed output and runs Sum.
     (toy_project / "cases/toy/case.yaml").write_text(
         (toy_project / "cases/toy/case.yaml")
         .read_text()
@@ -284,13 +295,14 @@ def test_the_resume_commands_finish_the_run(toy_project: Path) -> None:
     )
     failed = nexus(toy_project, "case=toy", "tracking.enabled=false")
     assert failed.code == 1
-    assert 'only="Sum"' in failed.stderr
+    assert "run the same command again" in failed.stderr
     (toy_project / "cases/toy/case.yaml").write_text(
         (toy_project / "cases/toy/case.yaml")
         .read_text()
         .replace("summary.json, handler: parquet", "summary.json, handler: json")
     )
-    command = next(line.strip() for line in failed.stderr.splitlines() if 'only="Sum"' in line)
+    lines = failed.stderr.splitlines()
+    command = lines[lines.index(next(x for x in lines if "same command" in x)) + 1].strip()
     done = subprocess.run(
         command,
         shell=True,
@@ -303,6 +315,8 @@ def test_the_resume_commands_finish_the_run(toy_project: Path) -> None:
     assert done.returncode == 0, done.stderr
     finished = [json.loads(p.read_text()) for p in (toy_project / "outputs").rglob("run.json")]
     assert sorted(m["status"] for m in finished) == ["completed", "failed"]
+    [done_run] = [m for m in finished if m["status"] == "completed"]
+    assert [s["cache"]["status"] for s in done_run["steps"]] == ["hit", "miss"]
 
 
 @contextlib.contextmanager
