@@ -190,7 +190,7 @@ def format_table(jobs: list[SweepJob], sweep_dir: Path) -> str:
 
 
 def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best | None) -> None:
-    from nexus.tracking import close_run, parent_run
+    from nexus.tracking import close_run, parent_run, show_runs_page
 
     handle = parent_run(config) if config.tracking.enabled else None
     if handle is None:
@@ -202,6 +202,7 @@ def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best |
         logged["metrics"] = {f"best.{best.metric}": best.value}
         logged["tags"] = {"nexus.best": best.line()}
     close_run(handle, ending, **logged)
+    show_runs_page(config)
 
 
 def _split(override: str) -> tuple[str, str]:
