@@ -40,8 +40,8 @@ def tracking_uri(configured: str | None, root: Path) -> str:
 def runs_page(uri: str, experiment_id: str) -> str:
     """The UI's page of the experiment's runs table: on the server at `uri`, else `mlflow ui`'s.
 
-    `workflowType=machine_learning` is what MLflow 3.x (x >= 5 or so) reads instead of the tag
-    above; MLflow 2 ignores it.
+    Newer MLflow UIs (3.17) take the experiment's kind from `workflowType` in the address,
+    not from the tag above; MLflow 2's ignores it.
     """
     base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else "http://127.0.0.1:5000"
     return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
