@@ -23,6 +23,7 @@ from nexus.config import Layers, step_parameters
 from nexus.context import RunContext
 from nexus.discovery import discover
 from nexus.errors import Abort, NexusError, ProjectError
+from nexus.generated import mark_generated
 from nexus.hub import DataHub
 from nexus.manifest import Manifest, code_version
 from nexus.objective import objective_value
@@ -101,7 +102,9 @@ def ensure_raw_data(cfg: DictConfig, session: Session, force: bool = False) -> l
             ],
         )
     log.info("generating the raw data of case '%s' in %s", cfg.case.name, case_dir)
-    return spec.func(case_dir)
+    written = [case_dir / path for path in spec.func(case_dir) or []]
+    mark_generated(written)  # git leaves out what a generator makes again, and only that
+    return written
 
 
 class PreflightCallback(Callback):
