@@ -375,6 +375,7 @@ subcommands (bare words, before any KEY=VALUE):
   python -m nexus list [KIND]                      plugins, handlers, generators, cases
   python -m nexus docs [--check]                   write REFERENCE.md (--check: is it current?)
   python -m nexus new-case NAME [--from CASE]      a new case from the template, or a copy
+  python -m nexus init DIR                         a new project in DIR that runs at once
   python -m nexus generate-data [case=NAME]        (re)generate the cases' raw data
 
 cases: {cases}
@@ -393,6 +394,7 @@ def _lazy(module: str) -> Callable[[list[str]], int]:
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "docs": _lazy("nexus.docs"),
     "generate-data": _generate_data,
+    "init": _lazy("nexus.init_project"),
     "list": _lazy("nexus.listing"),
     "new-case": _lazy("nexus.scaffold"),
 }
