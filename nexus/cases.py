@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -12,7 +12,7 @@ from nexus.errors import ProjectError, problems
 from nexus.project import Project
 from nexus.yamlio import load_yaml
 
-__all__ = ["CaseFile", "DataLocation", "StepEntry", "load_case"]
+__all__ = ["CaseFile", "DataLocation", "Objective", "StepEntry", "load_case"]
 
 CASE_FILE = "case.yaml"
 
@@ -36,6 +36,15 @@ class StepEntry(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class Objective(BaseModel):
+    """What a sweep of the case looks for: the metric a step logs, and which way is better."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(min_length=1)
+    direction: Literal["minimize", "maximize"] = "minimize"
+
+
 class CaseFile(BaseModel):
     """What a user writes in `case.yaml`."""
 
@@ -46,6 +55,7 @@ class CaseFile(BaseModel):
     steps: list[str | StepEntry] = Field(min_length=1)
     pipeline: dict[str, Any] = Field(default_factory=dict)
     generator: str | None = None
+    objective: Objective | None = None
 
     def step_names(self) -> list[str]:
         return [s if isinstance(s, str) else s.plugin for s in self.steps]
@@ -65,6 +75,8 @@ class CaseFile(BaseModel):
                 "generator": self.generator,
             },
             "pipeline": dict(self.pipeline),
+            # Over conf/'s objective, like pipeline: values; absent, conf/'s stands.
+            **({"objective": self.objective.model_dump()} if self.objective else {}),
         }
 
 
@@ -96,7 +108,10 @@ def load_case(project: Project, name: str) -> CaseFile:
         lines = list(dict.fromkeys(_describe(err) for err in errors))
         raise ProjectError(
             f"{problems(len(lines), 'problem')} in {shown}",
-            [*lines, "allowed keys: description, io_mapping, steps, pipeline, generator"],
+            [
+                *lines,
+                "allowed keys: description, io_mapping, steps, pipeline, generator, objective",
+            ],
         ) from None
 
 

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nexus.errors import Abort, NexusError
 from nexus.launchers import prepare_launcher
-from nexus.objective import Best, best_of, planned_jobs, prepare_search
+from nexus.objective import Best, best_of, planned_jobs, prepare_search, unlogged_objective
 from nexus.progress import SweepProgress
 from nexus.rundirs import MANIFEST, read_manifest
 
@@ -94,6 +94,9 @@ def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob
     best = best_of(config, sweep_dir, [(j.overrides, j.metrics) for j in jobs if j.ok])
     if best is not None:
         print(best.line(), flush=True)
+    unlogged = unlogged_objective(config, [j.metrics for j in jobs if j.ok])
+    if unlogged is not None:
+        print(f"warning: {unlogged}", flush=True)
     ending = "KILLED" if interrupted else "FAILED" if any(not j.ok for j in jobs) else "FINISHED"
     _close_parent(config, sweep_dir, ending, best)
     return jobs

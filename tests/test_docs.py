@@ -255,7 +255,7 @@ def test_check_passes_when_current_and_fails_when_stale(catalog: ProjectDir) -> 
             {"cases/odd/case.yaml": "steps: []\n"},
             "nexus: 1 problem in cases/odd/case.yaml\n"
             "  steps: List should have at least 1 item after validation, not 0\n"
-            "  allowed keys: description, io_mapping, steps, pipeline, generator\n",
+            "  allowed keys: description, io_mapping, steps, pipeline, generator, objective\n",
         ),
     ],
     ids=["unknown-option", "check-without-a-page", "unknown-step", "unreadable-case"],
