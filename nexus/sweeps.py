@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,8 +88,11 @@ def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob
     swept = swept_keys(jobs)
     if jobs:
         write_summary_csv(sweep_dir / "summary.csv", jobs, swept)
-        plot_summary(sweep_dir / "summary.png", jobs, swept)
+        plot_summary(sweep_dir / "summary.png", jobs, swept, config)
     print(format_table(jobs, sweep_dir), flush=True)
+    if jobs:
+        where = _shown(sweep_dir)
+        print(f"summary: {where / 'summary.csv'}, {where / 'summary.png'}", flush=True)
     best = best_of(config, sweep_dir, [(j.overrides, j.metrics) for j in jobs if j.ok])
     if best is not None:
         print(best.line(), flush=True)
@@ -149,29 +151,17 @@ def write_summary_csv(path: Path, jobs: list[SweepJob], swept: list[str]) -> Non
             )
 
 
-def plot_summary(path: Path, jobs: list[SweepJob], swept: list[str]) -> None:
-    """Each metric against each numeric swept parameter, one panel per pair."""
-    metrics = sorted({m for j in jobs for m in j.metrics if not m.startswith("seconds.")})
-    numeric = [k for k in swept if all(_number(j.overrides.get(k)) is not None for j in jobs)]
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def plot_summary(
+    path: Path, jobs: list[SweepJob], swept: list[str], config: DictConfig | None = None
+) -> None:
+    """`summary.png`: each metric against the swept parameters (see `nexus.sweep_plot`)."""
+    from nexus.sweep_plot import Point
+    from nexus.sweep_plot import plot_summary as plot
 
-    pairs = [(m, k) for m in metrics for k in numeric]
-    figure = Figure(figsize=(4.5 * max(1, len(numeric)), 3.2 * max(1, len(metrics))))
-    FigureCanvasAgg(figure)
-    if not pairs:
-        figure.text(0.5, 0.5, "no numeric parameter swept, or no metric logged", ha="center")
-    for index, (metric, key) in enumerate(pairs, start=1):
-        axes = figure.add_subplot(max(1, len(metrics)), max(1, len(numeric)), index)
-        points = sorted(
-            (_number(j.overrides[key]), j.metrics[metric]) for j in jobs if metric in j.metrics
-        )
-        axes.plot([p[0] for p in points], [p[1] for p in points], "o-")
-        axes.set_xlabel(key.removeprefix("pipeline."))
-        axes.set_ylabel(metric)
-        axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    metric = (config.get("objective") or {}).get("metric") if config is not None else None
+    direction = str(config.objective.get("direction") or "minimize") if metric else ""
+    points = [Point({k: j.overrides.get(k, "") for k in swept}, j.metrics) for j in jobs if j.ok]
+    plot(path, points, swept, (str(metric), direction) if metric else None)
 
 
 def format_table(jobs: list[SweepJob], sweep_dir: Path) -> str:
@@ -213,9 +203,9 @@ def _split(override: str) -> tuple[str, str]:
     return key.lstrip("+~"), value
 
 
-def _number(value: str | None) -> float | None:
+def _shown(path: Path) -> Path:
+    """`path` relative to the current directory when it lies inside it: shorter to read."""
     try:
-        number = float(value) if value is not None else None
+        return path.relative_to(Path.cwd())
     except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
+        return path

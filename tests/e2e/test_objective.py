@@ -31,6 +31,11 @@ def test_the_case_s_objective_picks_the_best_job(toy_project: Path) -> None:
     assert result.code == 0, result.stderr
     assert "best of 3 jobs (maximize total): pipeline.factor=3 -> total=18" in result.stdout
     assert "warning" not in result.stdout + result.stderr
+    [sweep_dir] = (toy_project / "outputs" / "toy" / "sweeps").iterdir()
+    shown = sweep_dir.relative_to(toy_project)  # nexus ran in the project's root
+    summary = f"summary: {shown / 'summary.csv'}, {shown / 'summary.png'}"
+    assert summary in result.stdout.splitlines()  # where the files are, said on the console
+    assert (sweep_dir / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_an_objective_no_job_logs_is_said_once_at_the_end(toy_project: Path) -> None:
