@@ -17,6 +17,8 @@ from nexus.cases import CaseFile, case_file, load_case
 from nexus.catalog import Catalog, load_catalog
 from nexus.describe import constraints, default, plain_repr, signature, type_name
 from nexus.errors import ProjectError, did_you_mean, problems
+from nexus.handler_args import arguments
+from nexus.markers import DataSink, DataSource
 from nexus.registry import GeneratorSpec, HandlerSpec, PluginSpec
 
 __all__ = ["REFERENCE", "command", "render_reference"]
@@ -126,15 +128,28 @@ def _receives(spec: PluginSpec) -> str:
 
 def _data_table(spec: PluginSpec) -> list[str]:
     rows = [
-        ["reads", f"`{m.name}`", f"`{f}`", _type(spec, f), _required(spec, f), m.description]
+        ["reads", f"`{m.name}`", f"`{f}`", _type(spec, f), _required(spec, f), _about(spec, f, m)]
         for f, m in spec.sources.items()
     ]
     if spec.sink is not None:
         f, sink = spec.sink
-        rows.append(["writes", f"`{sink.name}`", f"`{f}`", _type(spec, f), "", sink.description])
+        rows.append(
+            ["writes", f"`{sink.name}`", f"`{f}`", _type(spec, f), "", _about(spec, f, sink)]
+        )
     if not rows:
         return ["Reads and writes no data."]
     return _table(["data", "logical name", "config field", "type", "required", "description"], rows)
+
+
+def _about(spec: PluginSpec, field: str, marker: DataSource | DataSink) -> str:
+    """The marker's description, else the field's; and the columns a table must have."""
+    info = spec.config_model.model_fields[field]  # type: ignore[union-attr]
+    text = marker.description or info.description or ""
+    columns = getattr(marker, "columns", ())
+    if columns:
+        needs = f"columns: {', '.join(f'`{c}`' for c in columns)}"
+        text = f"{text.rstrip('.')}; {needs}" if text else needs
+    return text
 
 
 def _type(spec: PluginSpec, field: str) -> str:
@@ -173,6 +188,21 @@ def _handler(catalog: Catalog, spec: HandlerSpec) -> list[str]:
         f"- **load**: `load{signature(spec.instance.load)}`",
         f"- **save**: `save{signature(spec.instance.save)}`",
     ]
+    rows = [
+        [method, f"`{arg.name}`", f"`{arg.default}`" if arg.default else "", arg.description]
+        for method, skipped in (("load", 1), ("save", 2))
+        for arg in arguments(getattr(spec.instance, method), skipped)
+    ]
+    if not rows:
+        return [*lines, "", "`load` and `save` take no arguments."]
+    undocumented = [f"`{r[0]}({r[1].strip('`')})`" for r in rows if not r[3]]
+    lines += ["", *_table(["method", "argument", "default", "description"], rows)]
+    if undocumented:
+        lines += [
+            "",
+            f"Not documented: {', '.join(undocumented)}; describe them under `Args:` in the "
+            "method's docstring.",
+        ]
     return lines
 
 
