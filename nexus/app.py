@@ -36,6 +36,7 @@ from nexus.resume import resume_commands
 from nexus.rundirs import user_overrides
 from nexus.runner import run_plan
 from nexus.settings import check_settings
+from nexus.sweep_check import check_swept_values
 from nexus.tracking import job_run_id
 
 __all__ = ["PreflightCallback", "Session", "ensure_raw_data", "prepare", "run_job", "use_session"]
@@ -114,9 +115,15 @@ class PreflightCallback(Callback):
         self._check(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        # The swept values are not in this config; each job checks its own again.
+        # The swept values are not in this config: the basic sweeper's are checked next, all
+        # at once; each job checks its own again.
         if not OmegaConf.is_missing(config, "case") and "name" in config.case:
             self._check(config)
+            session = session_for(config)
+            try:
+                check_swept_values(config, session.registry, session.project)
+            except NexusError as exc:
+                raise Abort(exc) from exc
 
     @staticmethod
     def _check(config: DictConfig) -> None:

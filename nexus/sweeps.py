@@ -22,7 +22,14 @@ from nexus.objective import Best, best_of, planned_jobs, prepare_search, unlogge
 from nexus.progress import SweepProgress
 from nexus.rundirs import MANIFEST, read_manifest
 
-__all__ = ["SweepCallback", "SweepJob", "finish_active_sweep", "finish_sweep", "sweep_jobs"]
+__all__ = [
+    "SweepCallback",
+    "SweepJob",
+    "finish_active_sweep",
+    "finish_sweep",
+    "format_failures",
+    "sweep_jobs",
+]
 
 log = logging.getLogger("nexus.sweeps")
 _active: DictConfig | None = None
@@ -39,6 +46,7 @@ class SweepJob:
     overrides: dict[str, str]
     metrics: dict[str, float]
     error: str
+    details: tuple[str, ...] = ()  # the error message's further lines: where, and the fix
 
     @property
     def ok(self) -> bool:
@@ -90,6 +98,9 @@ def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob
         write_summary_csv(sweep_dir / "summary.csv", jobs, swept)
         plot_summary(sweep_dir / "summary.png", jobs, swept, config)
     print(format_table(jobs, sweep_dir), flush=True)
+    failures = format_failures(jobs)
+    if failures:
+        print(failures, flush=True)
     if jobs:
         where = _shown(sweep_dir)
         print(f"summary: {where / 'summary.csv'}, {where / 'summary.png'}", flush=True)
@@ -119,6 +130,7 @@ def sweep_jobs(sweep_dir: Path) -> list[SweepJob]:
                 overrides=dict(_split(o) for o in data.get("overrides", []) if "=" in o),
                 metrics={k: float(v) for k, v in (data.get("metrics") or {}).items()},
                 error=(str(error.get("message", "")).splitlines() or [""])[0] if error else "",
+                details=tuple(str(error.get("message", "")).splitlines()[1:]) if error else (),
             )
         )
     return sorted(jobs, key=lambda j: j.num)
@@ -180,6 +192,20 @@ def format_table(jobs: list[SweepJob], sweep_dir: Path) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
     return "\n".join([head, *("  " + line.rstrip() for line in lines)])
+
+
+def format_failures(jobs: list[SweepJob]) -> str:
+    """Each failed job's whole message, where the table has room for its first line only.
+
+    A value the sweeper chose as it went (Optuna's) is checked by its job: this is where the
+    user reads what was wrong with it, without opening the job's log.
+    """
+    blocks = [
+        "\n".join([f"job #{job.num}: {job.error}", *(f"  {line.strip()}" for line in job.details)])
+        for job in jobs
+        if not job.ok and job.details
+    ]
+    return "\n".join(blocks)
 
 
 def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best | None) -> None:
