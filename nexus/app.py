@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from nexus.config import Layers, step_parameters
 from nexus.context import RunContext
 from nexus.discovery import discover
-from nexus.errors import Abort, NexusError, ProjectError
+from nexus.errors import Abort, Interrupted, NexusError, ProjectError
 from nexus.generated import mark_generated
 from nexus.hub import DataHub
 from nexus.manifest import Manifest, code_version
@@ -206,7 +206,8 @@ def _run_job(cfg: DictConfig) -> float | None:
         from nexus.tracking import end_open_runs
 
         end_open_runs("KILLED")
-        raise
+        hint = _resume_hint(manifest, plan, overrides, "interrupted")
+        raise Interrupted([f"log: {run_dir / 'nexus.log'}", *hint]) from exc
     except BaseException as exc:
         log.debug("the run failed", exc_info=True)  # the console formatter drops tracebacks
         manifest.finish("failed", exc)
@@ -220,12 +221,16 @@ def _run_job(cfg: DictConfig) -> float | None:
     return objective  # what a search (hydra/sweeper=optuna) optimises
 
 
-def _resume_hint(manifest: Manifest, plan: Plan | None, overrides: list[str]) -> list[str]:
-    failed = [s["name"] for s in manifest.data["steps"] if s["status"] == "failed"]
-    if plan is None or not failed:
+def _resume_hint(
+    manifest: Manifest, plan: Plan | None, overrides: list[str], status: str = "failed"
+) -> list[str]:
+    """The `only=` commands from the step that ended `status` (failed, interrupted) on."""
+    stopped = [s["name"] for s in manifest.data["steps"] if s["status"] == status]
+    if plan is None or not stopped:
         return []
-    commands = resume_commands(overrides, [s.name for s in plan.steps], failed[0])
-    return ["to resume from the failed step, run:", *(f"  {c}" for c in commands)]
+    commands = resume_commands(overrides, [s.name for s in plan.steps], stopped[0])
+    step = "failed" if status == "failed" else "interrupted"
+    return [f"to resume from the {step} step, run:", *(f"  {c}" for c in commands)]
 
 
 def _context(cfg: DictConfig, session: Session, run_dir: Path) -> RunContext:

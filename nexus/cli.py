@@ -106,8 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(exc.render())
     except Abort as exc:
         return _report(exc.error.render())
-    except KeyboardInterrupt:
-        return _report("interrupted", EXIT_INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        details = getattr(exc, "details", [])  # a run's: its log and how to resume it
+        return _report("\n  ".join(["interrupted", *details]), EXIT_INTERRUPTED)
     except OSError as exc:  # the disk full or read-only while Hydra or nexus writes a run
         if exc.errno not in _DISK_ERRORS:
             raise

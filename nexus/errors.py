@@ -19,6 +19,7 @@ __all__ = [
     "Abort",
     "ConfigError",
     "DataError",
+    "Interrupted",
     "NexusError",
     "PlanError",
     "PluginError",
@@ -73,6 +74,14 @@ class DataError(NexusError):
 
 class StepError(NexusError):
     """A step that raised while it ran."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM ended a run; `details` say where its log is and how to go on."""
+
+    def __init__(self, details: Iterable[str] = ()) -> None:
+        super().__init__("interrupted")
+        self.details = [line for line in details if line]
 
 
 class Abort(BaseException):

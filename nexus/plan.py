@@ -165,6 +165,11 @@ def _inputs_source(
     if not wanted:
         return None
     explicit = cfg.get("inputs_from")
+    if explicit and not Path(explicit).is_dir():
+        runs = earlier_runs(Path(cfg.paths.outputs) / case)
+        latest = f"; the latest run of case '{case}' is {project.relative(runs[0])}" if runs else ""
+        found.append(f"inputs_from={explicit}: folder not found{latest}")
+        return None
     candidates = [Path(explicit)] if explicit else earlier_runs(Path(cfg.paths.outputs) / case)
     for run_dir in candidates:
         if _holds(run_dir, wanted, io_mapping):

@@ -36,8 +36,9 @@ def run_plan(plan: Plan, hub: DataHub, context: RunContext, manifest: Manifest) 
         started = time.perf_counter()
         try:
             outputs = _run_step(step, hub, _context_for(context, step), metrics)
-        except BaseException:
-            manifest.step_finished(step.name, "failed", time.perf_counter() - started)
+        except BaseException as exc:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            manifest.step_finished(step.name, status, time.perf_counter() - started)
             raise
         seconds = time.perf_counter() - started
         manifest.step_finished(step.name, "completed", seconds, outputs)
