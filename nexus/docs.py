@@ -313,14 +313,31 @@ def _by_name(specs: dict[str, Any]) -> list[Any]:
 def _check(path: Path, text: str) -> None:
     if not path.is_file():
         raise ProjectError(f"'{REFERENCE}' is missing", ["write it: python -m nexus docs"])
-    if path.read_text(encoding="utf-8") != text:
+    written = path.read_text(encoding="utf-8")
+    if written != text:
         raise ProjectError(
             f"'{REFERENCE}' is out of date",
             [
-                "the plugins, handlers or cases changed since it was written",
+                "the plugins, handlers or cases changed since it was written; what changed "
+                f"(- in {REFERENCE}, + what docs would write):",
+                *_changes(written, text),
                 "write it again: python -m nexus docs",
             ],
         )
+
+
+def _changes(old: str, new: str, limit: int = 30) -> list[str]:
+    """The lines that differ, as a unified diff without its headers; at most `limit`."""
+    import difflib
+
+    lines = [
+        f"  {line}"
+        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+        if not line.startswith(("---", "+++"))
+    ]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"  ... and {len(lines) - limit} more lines"]
+    return lines
 
 
 def _write(path: Path, text: str) -> None:

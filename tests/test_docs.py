@@ -220,11 +220,15 @@ def test_check_passes_when_current_and_fails_when_stale(catalog: ProjectDir) -> 
 
     err = catalog.fail("docs", "--check")
 
-    assert err == (
-        "nexus: 'REFERENCE.md' is out of date\n"
-        "  the plugins, handlers or cases changed since it was written\n"
-        "  write it again: python -m nexus docs\n"
-    )
+    assert err.splitlines() == [
+        "nexus: 'REFERENCE.md' is out of date",
+        "  the plugins, handlers or cases changed since it was written; what changed "
+        "(- in REFERENCE.md, + what docs would write):",
+        "    @@ -51 +51 @@",
+        "    -| `min_length` | `int` | `1` | >= 1, <= 50 | shorter tokens are dropped |",
+        "    +| `min_length` | `int` | `1` | >= 1, <= 50 | short tokens are dropped |",
+        "  write it again: python -m nexus docs",
+    ]
     assert (catalog.root / "REFERENCE.md").read_text() == before
 
 
