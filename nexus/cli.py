@@ -143,7 +143,8 @@ def _check_words(args: list[str]) -> None:
                 f"commands: {', '.join(commands)}; or run a case: python -m nexus case=NAME",
             ],
         )
-    for flag, value in zip(args, [*args[1:], None], strict=True):
+    for index, flag in enumerate(args):
+        value = args[index + 1] if index + 1 < len(args) else None
         if flag in ("--cfg", "-c") and value not in CFG_CHOICES:
             shown = f"not '{value}'" if value is not None else "and nothing was given"
             raise ProjectError(
