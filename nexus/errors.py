@@ -83,6 +83,9 @@ class Interrupted(KeyboardInterrupt):
         super().__init__("interrupted")
         self.details = [line for line in details if line]
 
+    def __reduce__(self) -> tuple[type[Interrupted], tuple[list[str]]]:
+        return (Interrupted, (self.details,))  # from a worker process, details intact
+
 
 class Abort(BaseException):
     """Carries a NexusError out of a Hydra callback.

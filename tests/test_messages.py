@@ -68,3 +68,17 @@ def test_hydra_s_own_usage_names_python_m_nexus(project: ProjectDir) -> None:
     err = project.capsys.readouterr().err
     assert err.startswith("usage: python -m nexus [--help]")
     assert "__main__.py" not in err
+
+
+def test_an_interruption_keeps_its_resume_lines_across_processes() -> None:
+    """A joblib or submitit worker's Ctrl-C reaches the console pickled: its lines intact."""
+    import pickle
+
+    from nexus.errors import Interrupted
+
+    sent = Interrupted(["log: outputs/toy/x/nexus.log", "to resume from the interrupted step"])
+
+    received = pickle.loads(pickle.dumps(sent))
+
+    assert isinstance(received, KeyboardInterrupt)
+    assert received.details == sent.details
