@@ -235,6 +235,9 @@ def _case(catalog: Catalog, name: str, case: CaseFile) -> list[str]:
         lines.append(f"- **pipeline**: {_values(case.pipeline)}")
     if case.generator:
         lines.append(f"- **generator**: `{case.generator}`")
+    if case.objective:
+        objective = case.objective
+        lines.append(f"- **objective**: `{objective.metric}` ({objective.direction})")
     if case.io_mapping:
         lines += ["", *_io_table(catalog, case, specs)]
     return [*lines, "", *_mermaid(specs, case)]
