@@ -248,7 +248,9 @@ class _QuietHydra:
         if text.startswith("Error executing job with overrides:"):
             return len(text)
         # Hydra's argparse names the program after sys.argv[0]: `python -m nexus` runs a file
-        # the user never typed.
+        # the user never typed. Its usage's wrapped lines are indented to the name's width.
+        if text.startswith("usage: __main__.py "):
+            text = text.replace("\n" + " " * 19, "\n" + " " * 23)
         return self.stream.write(text.replace("__main__.py", "python -m nexus"))
 
     def __getattr__(self, name: str) -> object:

@@ -67,6 +67,7 @@ def test_hydra_s_own_usage_names_python_m_nexus(project: ProjectDir) -> None:
         main(["case=c1", "--bogus"])
     err = project.capsys.readouterr().err
     assert err.startswith("usage: python -m nexus [--help]")
+    assert err.splitlines()[1].startswith(" " * 23 + "[")  # wrapped under the first option
     assert "__main__.py" not in err
 
 
