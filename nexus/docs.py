@@ -17,7 +17,7 @@ from nexus.cases import CaseFile, case_file, load_case
 from nexus.catalog import Catalog, load_catalog
 from nexus.describe import constraints, default, plain_repr, signature, type_name
 from nexus.errors import ProjectError, did_you_mean, problems
-from nexus.handler_args import arguments
+from nexus.handler_docs import arguments
 from nexus.markers import DataSink, DataSource
 from nexus.registry import GeneratorSpec, HandlerSpec, PluginSpec
 
