@@ -25,9 +25,9 @@ import pytest
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 
-from nexus.app import use_session
-from nexus.cli import main
-from nexus.registry import Registry
+from nexus.app.task import use_session
+from nexus.cli.main import main
+from nexus.core.registry import Registry
 
 RESOURCES = Path(__file__).parent / "resources"
 

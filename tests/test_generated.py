@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from nexus.generated import mark_generated
+from nexus.core.generated import mark_generated
 from nexus.testing import TempProject
 
 REPO = Path(__file__).resolve().parents[1]

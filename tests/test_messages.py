@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import ProjectDir
 
-from nexus.cli import main
+from nexus.cli.main import main
 
 
 @pytest.mark.parametrize(

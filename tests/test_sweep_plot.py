@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nexus.sweep_plot import Point, plot_summary, summary_figure
+from nexus.app.sweep_plot import Point, plot_summary, summary_figure
 
 
 def _grid(**values: list[str]) -> list[Point]:

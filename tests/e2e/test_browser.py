@@ -135,7 +135,7 @@ def test_the_experiment_page_shows_the_sweep_and_its_children(served_sweep, brow
 
 def test_the_page_nexus_prints_opens_on_the_runs_table(served_sweep, browser):
     """No switch to click: the address nexus prints shows the runs, not the GenAI overview."""
-    from nexus.mlflow_store import runs_page
+    from nexus.tracking.store import runs_page
 
     server = served_sweep
     experiment_id = server.experiment("demo")["experiment_id"]

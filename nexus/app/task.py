@@ -1,0 +1,248 @@
+"""What Hydra runs: the preflight callback, and the task function that runs one job.
+
+Everything a job needs comes from its config (`paths.root` leads to the project), so a job
+runs the same in this process, in a joblib worker, or on another host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from nexus.app.objective import objective_value
+from nexus.app.sweep_check import check_swept_values
+from nexus.config.params import Layers, step_parameters
+from nexus.config.settings import check_settings
+from nexus.core.context import RunContext
+from nexus.core.discovery import discover
+from nexus.core.generated import mark_generated
+from nexus.core.hub import DataHub
+from nexus.core.project import Project
+from nexus.core.registry import Registry
+from nexus.errors import Abort, Interrupted, NexusError, ProjectError
+from nexus.run.manifest import Manifest, code_version
+from nexus.run.orphans import mark_orphans
+from nexus.run.plan import Plan, build_plan
+from nexus.run.resume import resume_commands
+from nexus.run.rundirs import user_overrides
+from nexus.run.runner import run_plan
+from nexus.tracking.callback import job_run_id
+from nexus.tracking.helper import helper_process
+
+__all__ = ["PreflightCallback", "Session", "ensure_raw_data", "prepare", "run_job", "use_session"]
+
+log = logging.getLogger("nexus")
+
+
+@dataclass(frozen=True)
+class Session:
+    """The project and the registry of this process."""
+
+    project: Project
+    registry: Registry
+
+
+_session: Session | None = None
+
+
+def use_session(session: Session | None) -> None:
+    """Set the session this process runs jobs with (the CLI sets it after discovery)."""
+    global _session
+    _session = session
+
+
+def session_for(cfg: DictConfig) -> Session:
+    """This process's session, discovered afresh when it is missing (a new worker process)."""
+    root = Path(cfg.paths.root)
+    if _session is None or _session.project.root != root:
+        project = Project(root)
+        use_session(Session(project, discover(project, list(cfg.get("plugin_modules") or []))))
+    assert _session is not None
+    return _session
+
+
+def prepare(cfg: DictConfig, overrides: list[str], run_dir: Path) -> Plan:
+    """Validate the settings, parameters and plan; raw data is generated when missing."""
+    check_settings(cfg)
+    session = session_for(cfg)
+    layers = Layers.of(session.project, cfg, overrides)
+    params = step_parameters(cfg, session.registry, layers)
+    ensure_raw_data(cfg, session)  # only once the parameters are known to be valid
+    return build_plan(cfg, session.registry, session.project, params, run_dir)
+
+
+def ensure_raw_data(cfg: DictConfig, session: Session, force: bool = False) -> list[Path]:
+    """Run the case's generator when one of its inputs is missing (or when `force`)."""
+    name = cfg.case.get("generator")
+    if not name:
+        return []
+    case_dir = session.project.case_dir(cfg.case.name)
+    produced = {s.produces for s in map(session.registry.plugins.get, cfg.case.steps) if s}
+    inputs = [case_dir / v["path"] for k, v in cfg.case.io_mapping.items() if k not in produced]
+    if not force and all(p.exists() for p in inputs):
+        return []
+    spec = session.registry.generators.get(name)
+    if spec is None:
+        from nexus.errors import PlanError, did_you_mean
+
+        raise PlanError(
+            f"unknown generator '{name}' in cases/{cfg.case.name}/case.yaml",
+            [
+                did_you_mean(name, list(session.registry.generators)),
+                f"known generators: {', '.join(sorted(session.registry.generators))}",
+            ],
+        )
+    log.info("generating the raw data of case '%s' in %s", cfg.case.name, case_dir)
+    written = [case_dir / path for path in spec.func(case_dir) or []]
+    mark_generated(written)  # git leaves out what a generator makes again, and only that
+    return written
+
+
+class PreflightCallback(Callback):
+    """Checks a run before Hydra creates its directory, so a mistake writes nothing."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self._check(config)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # The swept values are not in this config: the basic sweeper's are checked next, all
+        # at once; each job checks its own again.
+        if not OmegaConf.is_missing(config, "case") and "name" in config.case:
+            self._check(config)
+            session = session_for(config)
+            try:
+                check_swept_values(config, session.registry, session.project)
+            except NexusError as exc:
+                raise Abort(exc) from exc
+
+    @staticmethod
+    def _check(config: DictConfig) -> None:
+        try:
+            prepare(config, list(config.hydra.overrides.task), _placeholder(config))
+            _check_writable(Path(config.paths.outputs) / str(config.case.name))
+        except NexusError as exc:
+            raise Abort(exc) from exc
+        mark_orphans(Path(config.paths.outputs) / str(config.case.name), config)
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before the run when its outputs cannot be written at all (read-only, full)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ProjectError(
+            f"cannot write the run's outputs to {folder}: {exc.strerror or exc}",
+            [
+                "make the folder writable, free some space, or move outputs/ "
+                "with paths.outputs=/another/folder"
+            ],
+        ) from exc
+
+
+def _placeholder(config: DictConfig) -> Path:
+    return Path(config.paths.outputs) / str(config.case.name) / "(new run)"
+
+
+@contextlib.contextmanager
+def objects_frozen() -> Iterator[None]:
+    """Exempt what exists now (modules, plugins, the config) from garbage collection meanwhile.
+
+    It lives as long as the run anyway: the collector's full passes then skip it (each took
+    50-70 ms in a demo run), and the worker processes a step forks share its memory pages
+    instead of copying those the collector touches. Unfrozen at the end, so that nexus called
+    as a library leaves nothing uncollectable.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def run_job(cfg: DictConfig) -> float | None:
+    """Hydra's task function: run one job in the directory Hydra made for it."""
+    with objects_frozen():
+        return _run_job(cfg)
+
+
+def _run_job(cfg: DictConfig) -> float | None:
+    hydra = HydraConfig.get()
+    run_dir = Path(hydra.runtime.output_dir)
+    overrides = user_overrides(hydra.overrides.task)
+    manifest = Manifest.start(
+        run_dir,
+        case=str(cfg.case.name),
+        overrides=overrides,
+        only=cfg.get("only"),
+        code=code_version(Path(str(cfg.paths.root))),
+        late={"mlflow_run_id": job_run_id} if cfg.tracking.get("enabled") else None,
+        recorder=helper_process() if cfg.tracking.get("enabled") else None,
+    )
+    plan: Plan | None = None
+    try:
+        plan = prepare(cfg, overrides, run_dir)
+        if plan.inputs_from is not None:
+            log.info("inputs from the earlier run %s", plan.inputs_from)
+            manifest.data["inputs_from"] = str(plan.inputs_from)
+        metrics = run_plan(
+            plan, DataHub(plan.entries, run_dir), _context(cfg, session_for(cfg), run_dir), manifest
+        )
+        objective = objective_value(cfg, metrics.values)  # a search fails a run without it
+    except KeyboardInterrupt as exc:
+        manifest.finish("interrupted", exc)
+        # Hydra skips on_job_end on Ctrl-C; in a worker process nobody else would end the run.
+        from nexus.tracking.callback import end_open_runs
+
+        end_open_runs("KILLED")
+        hint = _resume_hint(manifest, plan, overrides, "interrupted")
+        raise Interrupted([f"log: {run_dir / 'nexus.log'}", *hint]) from exc
+    except BaseException as exc:
+        log.debug("the run failed", exc_info=True)  # the console formatter drops tracebacks
+        manifest.finish("failed", exc)
+        if isinstance(exc, NexusError):
+            exc.details.append(f"log: {run_dir / 'nexus.log'}")
+            exc.details.extend(_resume_hint(manifest, plan, overrides))
+        raise
+    manifest.data["metrics"] = dict(metrics.values)
+    manifest.finish("completed")
+    log.info("run completed: %s", run_dir)
+    return objective  # what a search (hydra/sweeper=optuna) optimises
+
+
+def _resume_hint(
+    manifest: Manifest, plan: Plan | None, overrides: list[str], status: str = "failed"
+) -> list[str]:
+    """The `only=` commands from the step that ended `status` (failed, interrupted) on."""
+    stopped = [s["name"] for s in manifest.data["steps"] if s["status"] == status]
+    if plan is None or not stopped:
+        return []
+    commands = resume_commands(overrides, [s.name for s in plan.steps], stopped[0])
+    step = "failed" if status == "failed" else "interrupted"
+    return [f"to resume from the {step} step, run:", *(f"  {c}" for c in commands)]
+
+
+def _context(cfg: DictConfig, session: Session, run_dir: Path) -> RunContext:
+    case_outputs = Path(cfg.paths.outputs) / str(cfg.case.name)
+    try:
+        run_id = str(run_dir.relative_to(case_outputs))
+    except ValueError:
+        run_id = run_dir.name
+    return RunContext(
+        run_dir=run_dir,
+        case_dir=session.project.case_dir(cfg.case.name),
+        project_root=session.project.root,
+        run_id=run_id,
+        case=str(cfg.case.name),
+    )

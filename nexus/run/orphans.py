@@ -1,0 +1,99 @@
+"""Runs whose process died without finishing (SIGKILL, power loss), found and marked afterwards.
+
+Such a run's `run.json` still says `running`. The next run of the case, or the end of the
+sweep it belonged to, marks it `interrupted` and its MLflow run `KILLED`.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from nexus.core.hub import remove_path
+from nexus.run.manifest import process_start
+from nexus.run.rundirs import manifest_partials, read_manifest, run_manifests, write_manifest
+
+__all__ = ["is_orphan", "mark_orphans"]
+
+log = logging.getLogger("nexus.run.orphans")
+
+
+def is_orphan(manifest: dict[str, Any]) -> bool:
+    """A `running` run of this host whose process is gone (or is another one with its pid)."""
+    if manifest.get("status") != "running" or manifest.get("host") != socket.gethostname():
+        return False
+    pid = manifest.get("pid")
+    if not isinstance(pid, int):
+        return False
+    started = process_start(pid)
+    return started is None or started != manifest.get("pid_started")
+
+
+def mark_orphans(folder: Path, config: DictConfig | None = None) -> list[Path]:
+    """Mark the orphaned runs below `folder` interrupted (and KILLED in MLflow); returns them."""
+    marked = []
+    for manifest_path in run_manifests(folder):
+        if '"running"' not in manifest_path.read_text(encoding="utf-8", errors="replace"):
+            continue  # cheap test first: most runs are long finished
+        run_dir = manifest_path.parent
+        manifest = read_manifest(run_dir)
+        if manifest is None or not is_orphan(manifest):
+            continue
+        _mark(run_dir, manifest)
+        _kill_tracked_run(run_dir, manifest, config)
+        log.warning("the run %s was cut off (its process is gone): marked interrupted", run_dir)
+        marked.append(run_dir)
+    return marked
+
+
+def _mark(run_dir: Path, manifest: dict[str, Any]) -> None:
+    partials = [*run_dir.rglob(".partial-*"), *manifest_partials(run_dir)]
+    for partial in partials:  # what the killed process was writing
+        remove_path(partial)
+    for step in manifest.get("steps", []):
+        if step.get("status") == "running":
+            step["status"] = "interrupted"
+    manifest.update(
+        status="interrupted",
+        finished=datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds"),
+        error={
+            "type": "ProcessGone",
+            "message": f"process {manifest.get('pid')} ended before the run finished "
+            "(killed, or the machine stopped); found by a later run",
+        },
+    )
+    write_manifest(run_dir, manifest)
+
+
+def _kill_tracked_run(run_dir: Path, manifest: dict[str, Any], config: DictConfig | None) -> None:
+    if config is None or not config.tracking.enabled:
+        return
+    _wait_for_recorder(manifest.get("recorder"))
+    from nexus.tracking.callback import end_orphan_run
+
+    try:
+        run_id = end_orphan_run(config, manifest.get("mlflow_run_id"), run_dir)
+    except Exception as exc:  # the store may be gone; the manifest is marked all the same
+        log.warning("could not mark the MLflow run of %s KILLED: %s", run_dir, exc)
+        return
+    if run_id and not manifest.get("mlflow_run_id"):
+        manifest["mlflow_run_id"] = run_id
+        write_manifest(run_dir, manifest)
+
+
+def _wait_for_recorder(recorder: Any, timeout_s: float = 30.0) -> None:
+    """Let the killed run's MLflow helper finish: it ends the run it may still be creating."""
+    if not isinstance(recorder, dict) or not isinstance(recorder.get("pid"), int):
+        return
+    started, deadline = recorder.get("pid_started"), time.monotonic() + timeout_s
+    while started is not None and process_start(recorder["pid"]) == started:
+        if time.monotonic() > deadline:
+            log.warning("the MLflow helper %s of a cut-off run is still busy", recorder["pid"])
+            return
+        time.sleep(0.05)
