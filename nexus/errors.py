@@ -19,6 +19,7 @@ __all__ = [
     "Abort",
     "ConfigError",
     "DataError",
+    "Interrupted",
     "NexusError",
     "PlanError",
     "PluginError",
@@ -75,6 +76,17 @@ class DataError(NexusError):
 
 class StepError(NexusError):
     """A step that raised while it ran."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM ended a run; `details` say where its log is and how to go on."""
+
+    def __init__(self, details: Iterable[str] = ()) -> None:
+        super().__init__("interrupted")
+        self.details = [line for line in details if line]
+
+    def __reduce__(self) -> tuple[type[Interrupted], tuple[list[str]]]:
+        return (Interrupted, (self.details,))  # from a worker process, details intact
 
 
 class Abort(BaseException):

@@ -1,14 +1,18 @@
 """A throwaway virtual environment on top of the test environment, to install packages into.
 
-It sees everything installed here (nexus too, with `--system-site-packages`), but what pip
+It sees everything installed in the environment running the tests (nexus too), but what pip
 installs into it stays in it: the test environment, and other tests running beside, never
-see the example packages.
+see the example packages. The test environment may itself be a venv, as a user's is: so the
+new venv is layered on the site-packages of the interpreter running the tests, not on the base
+interpreter that `--system-site-packages` would give it.
 """
 
 from __future__ import annotations
 
 import os
+import site
 import subprocess
+import sysconfig
 import venv
 from dataclasses import dataclass
 from importlib import metadata
@@ -26,8 +30,11 @@ class Venv:
     @classmethod
     def create(cls, root: Path) -> Venv:
         """A new venv without its own pip: `python -m pip` runs the test environment's."""
-        venv.create(root, system_site_packages=True, with_pip=False, symlinks=True)
+        venv.create(root, system_site_packages=False, with_pip=False, symlinks=True)
         made = cls(root)
+        made.site_packages.joinpath("_test_environment.pth").write_text(
+            _layer_on(site.getsitepackages()), encoding="utf-8"
+        )
         shim = made.bin / "pip"
         shim.write_text(f'#!/bin/sh\nexec "{made.python}" -m pip "$@"\n', encoding="utf-8")
         shim.chmod(0o755)
@@ -40,6 +47,14 @@ class Venv:
     @property
     def python(self) -> Path:
         return self.bin / "python"
+
+    @property
+    def site_packages(self) -> Path:
+        """Where this venv's python looks for packages (the `venv` scheme where Python has it)."""
+        names = sysconfig.get_scheme_names()
+        scheme = "venv" if "venv" in names else sysconfig.get_default_scheme()
+        paths = {"base": str(self.root), "platbase": str(self.root)}
+        return Path(sysconfig.get_path("purelib", scheme, vars=paths))
 
     def env(self) -> dict[str, str]:
         """The environment of a shell in this venv: its bin first on PATH."""
@@ -69,6 +84,15 @@ class Venv:
         if done.returncode != 0:
             raise AssertionError(f"pip {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done
+
+
+def _layer_on(folders: list[str]) -> str:
+    """A `.pth` file that adds `folders` after the venv's own site-packages, with their `.pth`s.
+
+    `addsitedir` (not a plain path line) runs the `.pth` files found there too: editable
+    installs, nexus's among them, are made of such files.
+    """
+    return "".join(f"import site; site.addsitedir({folder!r})\n" for folder in folders)
 
 
 def in_test_environment(distribution: str) -> bool:

@@ -1,12 +1,12 @@
 """The objective of a parameter search: the metric a job returns, and the best job of a sweep.
 
 `objective.metric` names a metric a step logs through `metrics`; every job returns its value,
-which is what `hydra/sweeper=optuna` optimises, in `objective.direction`.
+which is what `hydra/sweeper=optuna` optimises, in `objective.direction`. A case sets its own
+(`objective:` in its case.yaml), over the project's in conf/; with neither, there is none.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +17,16 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from nexus.config.overrides import parse_override
 from nexus.errors import ConfigError
 
-__all__ = ["Best", "best_of", "is_search", "objective_value", "planned_jobs", "prepare_search"]
+__all__ = [
+    "Best",
+    "best_of",
+    "is_search",
+    "objective_value",
+    "planned_jobs",
+    "prepare_search",
+    "unlogged_objective",
+]
 
-log = logging.getLogger("nexus.app.objective")
 
 DIRECTIONS = ("minimize", "maximize")
 RESULTS_FILE = "optimization_results.yaml"  # written by the Optuna sweeper into the sweep dir
@@ -59,9 +66,24 @@ def objective_value(cfg: DictConfig, metrics: dict[str, float]) -> float | None:
             f"objective.metric '{metric}' was not logged by this run",
             [f"metrics it logged: {logged}", "name one of them: objective.metric=NAME"],
         )
-    if sweeper is not None:  # a grid sweep: its best job is picked by this metric
-        log.warning("objective.metric '%s' was not logged by this run (logged: %s)", metric, logged)
-    return None
+    return None  # a grid sweep says so once, at its end: see unlogged_objective
+
+
+def unlogged_objective(config: DictConfig, logged: list[dict[str, float]]) -> str | None:
+    """The one warning for a sweep whose completed jobs (their `logged` metrics) lack the
+    objective's metric; None when no objective is set, or every job logged it."""
+    metric = _metric(config)
+    missing = sum(metric not in m for m in logged)
+    if metric is None or not missing:
+        return None
+    which = "any" if missing == len(logged) else str(missing)
+    seen = ", ".join(sorted({name for m in logged for name in m})) or "none"
+    return (
+        f"objective.metric '{metric}' was not logged by {which} of the {len(logged)} completed "
+        f"jobs (they logged: {seen})\n"
+        "  set the case's own objective in its case.yaml (objective: {metric: NAME}), "
+        "or objective.metric=NAME"
+    )
 
 
 def is_search(config: DictConfig) -> bool:

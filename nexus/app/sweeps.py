@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,27 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from nexus.app.launchers import prepare_launcher
-from nexus.app.objective import Best, best_of, is_search, planned_jobs, prepare_search
+from nexus.app.objective import (
+    Best,
+    best_of,
+    is_search,
+    planned_jobs,
+    prepare_search,
+    unlogged_objective,
+)
 from nexus.app.sweep_console import SweepProgress, print_table, quiet_optuna
 from nexus.config.overrides import parse_override
 from nexus.errors import Abort, NexusError
 from nexus.run.manifest import MANIFEST, read_manifest
 
-__all__ = ["SweepCallback", "SweepJob", "finish_active_sweep", "finish_sweep", "sweep_jobs"]
+__all__ = [
+    "SweepCallback",
+    "SweepJob",
+    "finish_active_sweep",
+    "finish_sweep",
+    "format_failures",
+    "sweep_jobs",
+]
 
 log = logging.getLogger("nexus.app.sweeps")
 MAX_TABLE_METRICS = 4  # more go to summary.csv only: the table must stay readable
@@ -42,6 +55,7 @@ class SweepJob:
     overrides: dict[str, str]
     metrics: dict[str, float]
     error: str
+    details: tuple[str, ...] = ()  # the error message's further lines: where, and the fix
 
     @property
     def ok(self) -> bool:
@@ -93,11 +107,20 @@ def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob
     swept = swept_keys(jobs)
     if jobs:
         write_summary_csv(sweep_dir / "summary.csv", jobs, swept)
-        plot_summary(sweep_dir / "summary.png", jobs, swept)
+        plot_summary(sweep_dir / "summary.png", jobs, swept, config)
     print_table(jobs, sweep_dir, swept, table_metrics(config, jobs))
+    failures = format_failures(jobs)
+    if failures:
+        print(failures, flush=True)
+    if jobs:
+        where = _shown(sweep_dir)
+        print(f"summary: {where / 'summary.csv'}, {where / 'summary.png'}", flush=True)
     best = best_of(config, sweep_dir, [(j.overrides, j.metrics) for j in jobs if j.ok])
     if best is not None:
         print(best.line(), flush=True)
+    unlogged = unlogged_objective(config, [j.metrics for j in jobs if j.ok])
+    if unlogged is not None:
+        print(f"warning: {unlogged}", flush=True)
     ending = "KILLED" if interrupted else "FAILED" if any(not j.ok for j in jobs) else "FINISHED"
     _close_parent(config, sweep_dir, ending, best)
     return jobs
@@ -122,6 +145,7 @@ def sweep_jobs(sweep_dir: Path) -> list[SweepJob]:
                 },
                 metrics={k: float(v) for k, v in (data.get("metrics") or {}).items()},
                 error=(str(error.get("message", "")).splitlines() or [""])[0] if error else "",
+                details=tuple(str(error.get("message", "")).splitlines()[1:]) if error else (),
             )
         )
     return sorted(jobs, key=lambda j: j.num)
@@ -154,29 +178,17 @@ def write_summary_csv(path: Path, jobs: list[SweepJob], swept: list[str]) -> Non
             )
 
 
-def plot_summary(path: Path, jobs: list[SweepJob], swept: list[str]) -> None:
-    """Each metric against each numeric swept parameter, one panel per pair."""
-    metrics = sorted({m for j in jobs for m in j.metrics if not m.startswith("seconds.")})
-    numeric = [k for k in swept if all(_number(j.overrides.get(k)) is not None for j in jobs)]
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def plot_summary(
+    path: Path, jobs: list[SweepJob], swept: list[str], config: DictConfig | None = None
+) -> None:
+    """`summary.png`: each metric against the swept parameters (see `nexus.app.sweep_plot`)."""
+    from nexus.app.sweep_plot import Point
+    from nexus.app.sweep_plot import plot_summary as plot
 
-    pairs = [(m, k) for m in metrics for k in numeric]
-    figure = Figure(figsize=(4.5 * max(1, len(numeric)), 3.2 * max(1, len(metrics))))
-    FigureCanvasAgg(figure)
-    if not pairs:
-        figure.text(0.5, 0.5, "no numeric parameter swept, or no metric logged", ha="center")
-    for index, (metric, key) in enumerate(pairs, start=1):
-        axes = figure.add_subplot(max(1, len(metrics)), max(1, len(numeric)), index)
-        points = sorted(
-            (_number(j.overrides[key]), j.metrics[metric]) for j in jobs if metric in j.metrics
-        )
-        axes.plot([p[0] for p in points], [p[1] for p in points], "o-")
-        axes.set_xlabel(key.removeprefix("pipeline."))
-        axes.set_ylabel(metric)
-        axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    metric = (config.get("objective") or {}).get("metric") if config is not None else None
+    direction = str(config.objective.get("direction") or "minimize") if metric else ""
+    points = [Point({k: j.overrides.get(k, "") for k in swept}, j.metrics) for j in jobs if j.ok]
+    plot(path, points, swept, (str(metric), direction) if metric else None)
 
 
 def table_metrics(config: DictConfig, jobs: list[SweepJob]) -> list[str]:
@@ -188,8 +200,22 @@ def table_metrics(config: DictConfig, jobs: list[SweepJob]) -> list[str]:
     return logged[:MAX_TABLE_METRICS]
 
 
+def format_failures(jobs: list[SweepJob]) -> str:
+    """Each failed job's whole message, where the table has room for its first line only.
+
+    A value the sweeper chose as it went (Optuna's) is checked by its job: this is where the
+    user reads what was wrong with it, without opening the job's log.
+    """
+    blocks = [
+        "\n".join([f"job #{job.num}: {job.error}", *(f"  {line.strip()}" for line in job.details)])
+        for job in jobs
+        if not job.ok and job.details
+    ]
+    return "\n".join(blocks)
+
+
 def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best | None) -> None:
-    from nexus.tracking.callback import close_run, parent_run
+    from nexus.tracking.callback import close_run, parent_run, show_runs_page
 
     handle = parent_run(config) if config.tracking.enabled else None
     if handle is None:
@@ -201,11 +227,12 @@ def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best |
         logged["metrics"] = {f"best.{best.metric}": best.value}
         logged["tags"] = {"nexus.best": best.line()}
     close_run(handle, ending, **logged)
+    show_runs_page(config)
 
 
-def _number(value: str | None) -> float | None:
+def _shown(path: Path) -> Path:
+    """`path` relative to the current directory when it lies inside it: shorter to read."""
     try:
-        number = float(value) if value is not None else None
+        return path.relative_to(Path.cwd())
     except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
+        return path

@@ -20,15 +20,17 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from nexus.app.objective import objective_value
+from nexus.app.sweep_check import check_swept_values
 from nexus.config.params import Layers, step_parameters
 from nexus.config.settings import check_settings
 from nexus.config.wiring import wired_steps
 from nexus.core.context import RunContext
 from nexus.core.discovery import discover
+from nexus.core.generated import mark_generated
 from nexus.core.hub import DataHub
 from nexus.core.project import Project
 from nexus.core.registry import Registry
-from nexus.errors import Abort, NexusError, ProjectError
+from nexus.errors import Abort, Interrupted, NexusError, ProjectError
 from nexus.run.cache.control import cache_session, rerun_steps
 from nexus.run.manifest import Manifest, code_version
 from nexus.run.orphans import mark_orphans
@@ -108,7 +110,9 @@ def ensure_raw_data(cfg: DictConfig, session: Session, force: bool = False) -> l
             ],
         )
     log.info("generating the raw data of case '%s' in %s", cfg.case.name, case_dir)
-    return spec.func(case_dir)
+    written = [case_dir / path for path in spec.func(case_dir) or []]
+    mark_generated(written)  # git leaves out what a generator makes again, and only that
+    return written
 
 
 class PreflightCallback(Callback):
@@ -120,9 +124,15 @@ class PreflightCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         _refuse_used_dir(config.hydra.sweep, "hydra.sweep.dir")
-        # The swept values are not in this config; each job checks its own again.
+        # The swept values are not in this config: the basic sweeper's are checked next, all
+        # at once; each job checks its own again.
         if not OmegaConf.is_missing(config, "case") and "name" in config.case:
             self._check(config)
+            session = session_for(config)
+            try:
+                check_swept_values(config, session.registry, session.project)
+            except NexusError as exc:
+                raise Abort(exc) from exc
 
     @staticmethod
     def _check(config: DictConfig) -> None:
@@ -233,7 +243,9 @@ def _run_job(cfg: DictConfig) -> float | None:
         from nexus.tracking.callback import end_open_runs
 
         end_open_runs("KILLED")
-        raise
+        cached = bool(cfg.get("cache", True))
+        hint = _resume_hint(manifest, plan, overrides, cached, "interrupted")
+        raise Interrupted([f"log: {run_dir / 'nexus.log'}", *hint]) from exc
     except BaseException as exc:
         log.debug("the run failed", exc_info=True)  # the console formatter drops tracebacks
         manifest.finish("failed", exc)
@@ -249,18 +261,24 @@ def _run_job(cfg: DictConfig) -> float | None:
 
 
 def _resume_hint(
-    manifest: Manifest, plan: Plan | None, overrides: list[str], cached: bool
+    manifest: Manifest,
+    plan: Plan | None,
+    overrides: list[str],
+    cached: bool,
+    status: str = "failed",
 ) -> list[str]:
-    failed = [s["name"] for s in manifest.data["steps"] if s["status"] == "failed"]
-    if plan is None or not failed:
+    """How to go on after the step that ended `status` (failed, interrupted)."""
+    stopped = [s["name"] for s in manifest.data["steps"] if s["status"] == status]
+    if plan is None or not stopped:
         return []
     if cached:
         return [
             "to resume, run the same command again: the steps that finished are reused",
             f"  {rerun_command(overrides)}",
         ]
-    commands = resume_commands(overrides, [s.name for s in plan.steps], failed[0])
-    return ["to resume from the failed step, run:", *(f"  {c}" for c in commands)]
+    commands = resume_commands(overrides, [s.name for s in plan.steps], stopped[0])
+    step = "failed" if status == "failed" else "interrupted"
+    return [f"to resume from the {step} step, run:", *(f"  {c}" for c in commands)]
 
 
 def _context(cfg: DictConfig, session: Session, run_dir: Path) -> RunContext:

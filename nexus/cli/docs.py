@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from nexus.cli.handler_docs import arguments
 from nexus.config.cases import CaseFile, case_file, load_case
 from nexus.config.catalog import Catalog, load_catalog
 from nexus.config.wiring import Step, case_steps, check_wiring
 from nexus.core.describe import constraints, default, plain_repr, signature, type_name
 from nexus.core.files import write_text_atomic
+from nexus.core.markers import DataSink, DataSource
 from nexus.core.registry import GeneratorSpec, HandlerSpec, PluginSpec
 from nexus.errors import ProjectError, did_you_mean, problems
 
@@ -146,15 +148,28 @@ def _receives(spec: PluginSpec) -> str:
 
 def _data_table(spec: PluginSpec) -> list[str]:
     rows = [
-        ["reads", f"`{m.name}`", f"`{f}`", _type(spec, f), _required(spec, f), m.description]
+        ["reads", f"`{m.name}`", f"`{f}`", _type(spec, f), _required(spec, f), _about(spec, f, m)]
         for f, m in spec.sources.items()
     ]
     if spec.sink is not None:
         f, sink = spec.sink
-        rows.append(["writes", f"`{sink.name}`", f"`{f}`", _type(spec, f), "", sink.description])
+        rows.append(
+            ["writes", f"`{sink.name}`", f"`{f}`", _type(spec, f), "", _about(spec, f, sink)]
+        )
     if not rows:
         return ["Reads and writes no data."]
     return _table(["data", "logical name", "config field", "type", "required", "description"], rows)
+
+
+def _about(spec: PluginSpec, field: str, marker: DataSource | DataSink) -> str:
+    """The marker's description, else the field's; and the columns a table must have."""
+    info = spec.config_model.model_fields[field]  # type: ignore[union-attr]
+    text = marker.description or info.description or ""
+    columns = getattr(marker, "columns", ())
+    if columns:
+        needs = f"columns: {', '.join(f'`{c}`' for c in columns)}"
+        text = f"{text.rstrip('.')}; {needs}" if text else needs
+    return text
 
 
 def _type(spec: PluginSpec, field: str) -> str:
@@ -193,7 +208,23 @@ def _handler(catalog: Catalog, spec: HandlerSpec) -> list[str]:
         f"- **load**: `load{signature(spec.instance.load)}`",
         f"- **save**: `save{signature(spec.instance.save)}`",
     ]
-    return lines + _details(spec.cls)
+    lines = lines + _details(spec.cls)
+    rows = [
+        [method, f"`{arg.name}`", f"`{arg.default}`" if arg.default else "", arg.description]
+        for method, skipped in (("load", 1), ("save", 2))
+        for arg in arguments(getattr(spec.instance, method), skipped)
+    ]
+    if not rows:
+        return [*lines, "", "`load` and `save` take no arguments."]
+    undocumented = [f"`{r[0]}({r[1].strip('`')})`" for r in rows if not r[3]]
+    lines += ["", *_table(["method", "argument", "default", "description"], rows)]
+    if undocumented:
+        lines += [
+            "",
+            f"Not documented: {', '.join(undocumented)}; describe them under `Args:` in the "
+            "method's docstring.",
+        ]
+    return lines
 
 
 def _generator(catalog: Catalog, spec: GeneratorSpec) -> list[str]:
@@ -231,6 +262,9 @@ def _case(catalog: Catalog, name: str, case: CaseFile) -> list[str]:
         lines.append(f"- **pipeline**: {_values(case.pipeline)}")
     if case.generator:
         lines.append(f"- **generator**: `{case.generator}`")
+    if case.objective:
+        objective = case.objective
+        lines.append(f"- **objective**: `{objective.metric}` ({objective.direction})")
     mapping = {k: v.model_dump() for k, v in case.io_mapping.items()}
     _, implied = check_wiring(steps, mapping, catalog.registry, "")
     if case.io_mapping or implied:
@@ -356,11 +390,28 @@ def _by_name(specs: dict[str, Any]) -> list[Any]:
 def _check(path: Path, text: str) -> None:
     if not path.is_file():
         raise ProjectError(f"'{REFERENCE}' is missing", ["write it: python -m nexus docs"])
-    if path.read_text(encoding="utf-8") != text:
+    written = path.read_text(encoding="utf-8")
+    if written != text:
         raise ProjectError(
             f"'{REFERENCE}' is out of date",
             [
-                "the plugins, handlers or cases changed since it was written",
+                "the plugins, handlers or cases changed since it was written; what changed "
+                f"(- in {REFERENCE}, + what docs would write):",
+                *_changes(written, text),
                 "write it again: python -m nexus docs",
             ],
         )
+
+
+def _changes(old: str, new: str, limit: int = 30) -> list[str]:
+    """The lines that differ, as a unified diff without its headers; at most `limit`."""
+    import difflib
+
+    lines = [
+        f"  {line}"
+        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+        if not line.startswith(("---", "+++"))
+    ]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"  ... and {len(lines) - limit} more lines"]
+    return lines

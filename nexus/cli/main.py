@@ -107,13 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         command = SUBCOMMANDS.get(args[0]) if args else None
+        if command is None:
+            _check_words(args)
         return command(args[1:]) if command else _run_hydra(args)
     except NexusError as exc:
         return _report(exc.render())
     except Abort as exc:
         return _report(exc.error.render())
-    except KeyboardInterrupt:
-        return _report("interrupted", EXIT_INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        details = getattr(exc, "details", [])  # a run's: its log and how to resume it
+        return _report("\n  ".join(["interrupted", *details]), EXIT_INTERRUPTED)
     except OSError as exc:  # the disk full or read-only while Hydra or nexus writes a run
         if exc.errno == errno.ENAMETOOLONG:
             return _report(
@@ -140,6 +143,33 @@ def _report_other(exc: Exception) -> int:
         f"unexpected error: {type(exc).__name__}: {clipped(str(exc))}\n"
         f"  the traceback is in {log_file}; please report it"
     )
+
+
+CFG_CHOICES = ("job", "hydra", "all")
+
+
+def _check_words(args: list[str]) -> None:
+    """A misspelt subcommand, or a bad `--cfg` value, said plainly before Hydra's parser."""
+    if args and "=" not in args[0] and not args[0].startswith("-"):
+        commands = sorted(SUBCOMMANDS)
+        raise ProjectError(
+            f"unknown command '{args[0]}'",
+            [
+                did_you_mean(args[0], commands),
+                f"commands: {', '.join(commands)}; or run a case: python -m nexus case=NAME",
+            ],
+        )
+    for index, flag in enumerate(args):
+        value = args[index + 1] if index + 1 < len(args) else None
+        if flag in ("--cfg", "-c") and value not in CFG_CHOICES:
+            shown = f"not '{value}'" if value is not None else "and nothing was given"
+            raise ProjectError(
+                f"{flag} takes job, hydra or all, {shown}",
+                [
+                    did_you_mean(value or "", list(CFG_CHOICES)),
+                    "e.g. python -m nexus case=NAME --cfg job",
+                ],
+            )
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -239,7 +269,11 @@ class _QuietHydra:
     def write(self, text: str) -> int:
         if text.startswith("Error executing job with overrides:"):
             return len(text)
-        return self.stream.write(text)
+        # Hydra's argparse names the program after sys.argv[0]: `python -m nexus` runs a file
+        # the user never typed. Its usage's wrapped lines are indented to the name's width.
+        if text.startswith("usage: __main__.py "):
+            text = text.replace("\n" + " " * 19, "\n" + " " * 23)
+        return self.stream.write(text.replace("__main__.py", "python -m nexus"))
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.stream, name)
@@ -345,6 +379,13 @@ def _unknown_key(key: str) -> str:
         lines.append(hint.replace("'", "'pipeline.", 1).replace(" or '", " or 'pipeline."))
     elif key.startswith("steps."):
         lines.append(_unknown_step_key(key.split(".")))
+    elif not section:  # a step's parameter given without its `pipeline.` prefix
+        known = sorted(_case_parameters)
+        if name in known:
+            lines.append(f"did you mean 'pipeline.{name}'? parameters go under pipeline.")
+        else:
+            hint = did_you_mean(name, known)
+            lines.append(hint.replace("'", "'pipeline.", 1).replace(" or '", " or 'pipeline."))
     lines.append("see every key with: python -m nexus case=NAME --cfg job")
     return "\n  ".join(line for line in lines if line)
 
@@ -423,11 +464,26 @@ def _generate_data(args: list[str]) -> int:
     for name in wanted:
         if name not in project.case_names():
             raise _unknown_case(name, project.case_names())
+    cases = {name: load_case(project, name) for name in wanted}
+    without = [name for name, case in cases.items() if not case.generator]
+    if without and _selected_cases(args):  # named on purpose: saying nothing would mislead
+        generated = [n for n in project.case_names() if load_case(project, n).generator]
+        raise ProjectError(
+            f"case '{without[0]}' has no generator: there is nothing to generate",
+            [
+                "a case names the @generator that writes its inputs: generator: NAME in its "
+                "case.yaml",
+                f"cases with a generator: {', '.join(generated) or '(none)'}",
+            ],
+        )
+    if len(without) == len(cases):
+        print("no case of this project has a generator: there is nothing to generate")
+        return EXIT_OK
     modules = read_global_config(project).get("plugin_modules") or []
     session = Session(project, discover(project, modules))
-    for name in wanted:
-        case = OmegaConf.create(load_case(project, name).to_tree(name))
-        for path in ensure_raw_data(case, session, force=True):
+    for name, case in cases.items():
+        tree = OmegaConf.create(case.to_tree(name))
+        for path in ensure_raw_data(tree, session, force=True):
             print(f"{name}: wrote {project.relative(path)}")
     return EXIT_OK
 
@@ -447,6 +503,7 @@ subcommands (bare words, before any KEY=VALUE):
   python -m nexus list [KIND]                      plugins, handlers, generators, cases
   python -m nexus docs [--check]                   write REFERENCE.md (--check: is it current?)
   python -m nexus new-case NAME [--from CASE]      a new case from the template, or a copy
+  python -m nexus init DIR                         a new project in DIR that runs at once
   python -m nexus generate-data [case=NAME]        (re)generate the cases' raw data
   python -m nexus status case=NAME [KEY=VALUE ...] which steps a run would reuse, and why
 
@@ -466,6 +523,7 @@ def _lazy(module: str) -> Callable[[list[str]], int]:
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "docs": _lazy("nexus.cli.docs"),
     "generate-data": _generate_data,
+    "init": _lazy("nexus.cli.init_project"),
     "list": _lazy("nexus.cli.listing"),
     "new-case": _lazy("nexus.cli.scaffold"),
     "status": _lazy("nexus.cli.status"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -13,7 +13,7 @@ from nexus.core.text import slug
 from nexus.core.yamlio import load_yaml
 from nexus.errors import ProjectError, problems
 
-__all__ = ["CaseFile", "DataLocation", "StepEntry", "load_case", "step_key"]
+__all__ = ["CaseFile", "DataLocation", "Objective", "StepEntry", "load_case", "step_key"]
 
 CASE_FILE = "case.yaml"
 
@@ -45,6 +45,15 @@ class StepEntry(BaseModel):
         return self.name or self.plugin
 
 
+class Objective(BaseModel):
+    """What a sweep of the case looks for: the metric a step logs, and which way is better."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(min_length=1)
+    direction: Literal["minimize", "maximize"] = "minimize"
+
+
 class CaseFile(BaseModel):
     """What a user writes in `case.yaml`."""
 
@@ -55,6 +64,7 @@ class CaseFile(BaseModel):
     steps: list[str | StepEntry] = Field(min_length=1)
     pipeline: dict[str, Any] = Field(default_factory=dict)
     generator: str | None = None
+    objective: Objective | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> CaseFile:
@@ -110,6 +120,8 @@ class CaseFile(BaseModel):
                 for s in entries
             },
             "pipeline": dict(self.pipeline),
+            # Over conf/'s objective, like pipeline: values; absent, conf/'s stands.
+            **({"objective": self.objective.model_dump()} if self.objective else {}),
         }
 
 
@@ -141,7 +153,10 @@ def load_case(project: Project, name: str) -> CaseFile:
         lines = list(dict.fromkeys(_describe(err) for err in errors))
         raise ProjectError(
             f"{problems(len(lines), 'problem')} in {shown}",
-            [*lines, "allowed keys: description, io_mapping, steps, pipeline, generator"],
+            [
+                *lines,
+                "allowed keys: description, io_mapping, steps, pipeline, generator, objective",
+            ],
         ) from None
 
 

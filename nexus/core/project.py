@@ -59,5 +59,8 @@ def find_project(start: Path | None = None) -> Project:
             return Project(folder)
     raise ProjectError(
         f"no nexus project here: no {MARKER} in {here} or any folder above it",
-        ["run nexus from the project root (the folder with conf/ and cases/)"],
+        [
+            "run nexus from the project root (the folder with conf/ and cases/)",
+            "or start a new project: python -m nexus init DIR",
+        ],
     )

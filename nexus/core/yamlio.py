@@ -76,6 +76,15 @@ def check_yaml_tree(folder: Path, root: Path) -> None:
 
 
 def _describe(exc: yaml.MarkedYAMLError, shown: str) -> str:
+    opened = _unclosed(exc)
+    if opened is not None:  # where the bracket opens, not where the parser gave up on it
+        bracket, mark = opened
+        found = exc.problem_mark
+        later = f" (the parser gave up at line {found.line + 1}, column {found.column + 1})"
+        return (
+            f"invalid YAML at {shown}:{mark.line + 1}:{mark.column + 1}: "
+            f"this '{bracket}' is not closed" + (later if found is not None else "")
+        )
     mark = exc.problem_mark or exc.context_mark
     where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
     problem = (exc.problem or exc.context or "invalid YAML").strip()
@@ -84,12 +93,26 @@ def _describe(exc: yaml.MarkedYAMLError, shown: str) -> str:
     return f"invalid YAML at {where}: {problem}"
 
 
+def _unclosed(exc: yaml.MarkedYAMLError) -> tuple[str, Any] | None:
+    """The bracket a flow collection opened with, and where, when it is never closed."""
+    context, mark = exc.context or "", exc.context_mark
+    if mark is None or "while parsing a flow" not in context:
+        return None
+    bracket = "[" if "sequence" in context else "{"
+    closer = "]" if bracket == "[" else "}"
+    if closer in (exc.problem or ""):
+        return bracket, mark
+    return None
+
+
 def _fix_for(exc: yaml.MarkedYAMLError) -> list[str]:
     problem = exc.problem or ""
     if "duplicate key" in problem:
         return ["each key may appear once in a mapping: remove or rename one of them"]
     if "constructor for the tag" in problem:
         return ["nexus reads plain YAML only: remove the '!!' tag"]
+    if _unclosed(exc) is not None:
+        return ["close it: [a, b] or {key: value}"]
     if exc.context and "flow" in exc.context:
         return ["a '[' or '{' is not closed"]
     return ["check the indentation and the brackets around that place"]

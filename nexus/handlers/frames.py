@@ -217,6 +217,9 @@ class FramesHandler:
     reload_after_save = True
 
     def load(self, path: Path, **args: Any) -> FrameSequence:
+        """Args:
+        **args: none is used: the frames are read lazily, in file name order.
+        """
         return FrameSequence(path)
 
     def check_args(self, args: dict[str, Any], saving: bool) -> list[str]:
@@ -245,6 +248,14 @@ class FramesHandler:
         video: Mapping[str, Any] | bool | None = None,
         **pillow_args: Any,
     ) -> None:
+        """Args:
+        compress_level: PNG compression, 0 (none, fastest) to 9 (smallest files).
+        video: mp4 settings (`fps`, `crf`, `preset`, `codec`, `output_params`, as the mp4
+            handler takes them; true for its defaults): the frames are also encoded as they
+            come, and an mp4 save of the same frames with the same settings links that video.
+        **pillow_args: any other Pillow PNG option, e.g. `optimize`; Pillow then writes the
+            files one at a time.
+        """
         if not 0 <= compress_level <= 9:
             raise ValueError(f"compress_level must be 0-9, got {compress_level!r}")
         settings = _video_settings(video)

@@ -37,20 +37,6 @@ class Hdf5Handler:
     Read by h5py (the `recordings` extra). A compound dataset gives a column per field, a 2-D
     one a column per index (`accel.0`, `accel.1`), a group a column per dataset, nested
     groups as dotted names. Saves a DataFrame as a group with a dataset per column.
-
-    Load args:
-
-    - `dataset`: the dataset or group to read (default: `/` and the logical name). One the
-      file lacks is an error listing those it has, with their lengths and types.
-    - `time`: the column holding the time (default `t`); `null` for data without one.
-    - `time_unit`: that column's unit: `s` (default), `ms`, `us` or `ns`.
-    - `time_column`: the name of the time column, in seconds (default `t`).
-    - `from_start`: `true` (default): seconds from the first row; `false`: as stored.
-    - `start_s`, `end_s`: only the rows in [start_s, end_s), in seconds from the first row,
-      found by binary search in the (ascending) time column: only those rows are read.
-
-    Save args: `dataset`, the group to write the columns to (default: `/` and the logical
-    name).
     """
 
     name = "hdf5"
@@ -74,6 +60,21 @@ class Hdf5Handler:
         end_s: float | None = None,
         **save_args: Any,
     ) -> Any:
+        """Read a dataset, or a group of equal-length datasets, as a DataFrame.
+
+        Args:
+            dataset: the dataset or group to read (default: `/` and the logical name). One the
+                file lacks is an error listing those it has, with their lengths and types.
+            time: the column holding the time; null for data without one.
+            time_unit: that column's unit: `s`, `ms`, `us` or `ns`.
+            time_column: the name of the time column, in seconds.
+            from_start: true: seconds from the first row; false: as stored.
+            start_s: only the rows from this second on, counted from the first row, found by
+                binary search in the (ascending) time column: only those rows are read.
+            end_s: only the rows before this second, counted the same way.
+            **save_args: the save arguments, taken and left unused: one `handler_args` serves
+                both load and save.
+        """
         other_args(self, "load", save_args)
         h5py = needs("h5py", "h5py", self.name)
         clock = Clock(time_column, from_start, start_s, end_s)
@@ -109,6 +110,13 @@ class Hdf5Handler:
             raise _damaged(Path(path), exc) from exc
 
     def save(self, obj: Any, path: Path, dataset: str = "/data", **load_args: Any) -> None:
+        """Write a DataFrame as a group with a dataset per column.
+
+        Args:
+            dataset: the group to write the columns to (default: `/` and the logical name).
+            **load_args: the load arguments, taken and left unused: one `handler_args` serves
+                both load and save.
+        """
         other_args(self, "save", load_args)
         h5py = needs("h5py", "h5py", self.name)
         _write(h5py, obj, Path(path), dataset)

@@ -19,10 +19,16 @@ class JsonHandler:
     extensions = (".json",)
 
     def load(self, path: Path, **args: Any) -> Any:
+        """Args:
+        **args: passed to `json.load`, e.g. `parse_float`.
+        """
         with open(path, encoding="utf-8") as stream:
             return json.load(stream, **args)
 
     def save(self, obj: Any, path: Path, **args: Any) -> None:
+        """Args:
+        **args: passed to `json.dump`, e.g. `sort_keys`; `indent` is 2 unless given.
+        """
         with open(path, "w", encoding="utf-8") as stream:
             json.dump(obj, stream, **{"indent": 2, "default": _plain, **args})
             stream.write("\n")

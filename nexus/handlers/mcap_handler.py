@@ -45,27 +45,6 @@ class McapHandler:
     The columns: the time, then the messages' fields, nested ones as dotted names
     (`pose.position.x`); sequences stay one cell. JSON channels are read as they are, ROS 2
     (`cdr`) ones through mcap-ros2-support, protobuf ones through mcap-protobuf-support.
-
-    Load args:
-
-    - `topic`: the topic to read (default: `/` and the logical name). A topic the file lacks
-      is an error listing those it has, with their message counts and types.
-    - `time_column`: the name of the time column (default `t`).
-    - `from_start`: `true` (default): seconds from the recording's first message (of any
-      topic); `false`: seconds since the Unix epoch.
-    - `stamp`: where each message's time comes from: `log` (its log time, default),
-      `publish`, `header` (its `header.stamp`), or any field holding `{sec, nanosec}` or
-      seconds.
-    - `start_s`, `end_s`: only the messages logged in [start_s, end_s), in seconds from the
-      recording's first message; only the chunks the file's index puts there are read.
-
-    Save args (a DataFrame, or a mapping {topic: DataFrame}, one JSON channel each):
-
-    - `topic`: the channel's topic (default: `/` and the logical name).
-    - `time_column`: the column of seconds that becomes each message's log and publish time
-      (default `t`); the other columns are the message, dotted names nested again.
-    - `start_ns`: the log time of t = 0, in ns since the Unix epoch (default 0); give the
-      recording's start to show results next to it in a viewer.
     """
 
     name = "mcap"
@@ -87,6 +66,22 @@ class McapHandler:
         end_s: float | None = None,
         **save_args: Any,
     ) -> Any:
+        """Read one topic of the recording as a DataFrame: the time, then the fields.
+
+        Args:
+            topic: the topic to read (default: `/` and the logical name). A topic the file
+                lacks is an error listing those it has, with their message counts and types.
+            time_column: the name of the time column.
+            from_start: true: seconds from the recording's first message (of any topic);
+                false: seconds since the Unix epoch.
+            stamp: where each message's time comes from: `log` (its log time), `publish`,
+                `header` (its `header.stamp`), or any field holding `{sec, nanosec}` or seconds.
+            start_s: only the messages logged from this second on, counted from the
+                recording's first message; only the chunks the file's index puts there are read.
+            end_s: only the messages logged before this second, counted the same way.
+            **save_args: the save arguments, taken and left unused: one `handler_args` serves
+                both load and save.
+        """
         other_args(self, "load", save_args)
         needs("mcap.reader", "mcap", self.name, extra=None)
         clock = Clock(time_column, from_start, start_s, end_s)
@@ -127,6 +122,17 @@ class McapHandler:
         start_ns: int = 0,
         **load_args: Any,
     ) -> None:
+        """Write a DataFrame, or a mapping {topic: DataFrame}, as JSON channels.
+
+        Args:
+            topic: the channel's topic (default: `/` and the logical name).
+            time_column: the column of seconds that becomes each message's log and publish
+                time; the other columns are the message, dotted names nested again.
+            start_ns: the log time of t = 0, in ns since the Unix epoch; give the recording's
+                start to show results next to it in a viewer.
+            **load_args: the load arguments, taken and left unused: one `handler_args` serves
+                both load and save.
+        """
         other_args(self, "save", load_args)
         frames = dict(obj) if isinstance(obj, Mapping) else {topic or "/data": obj}
         write_frames(frames, Path(path), time_column, start_ns)

@@ -32,20 +32,6 @@ class RosbagHandler:
     columns: the time, then the messages' fields, nested ones as dotted names
     (`header.stamp.sec`); sequences stay one cell. A ROS 2 bag folder has no extension to
     tell its handler: name it, `handler: rosbag`. Bags are only read, never written.
-
-    Load args:
-
-    - `topic`: the topic to read (default: `/` and the logical name). A topic the bag lacks
-      is an error listing those it has, with their message counts and types.
-    - `time_column`: the name of the time column (default `t`).
-    - `from_start`: `true` (default): seconds from the bag's first message (of any topic);
-      `false`: seconds since the Unix epoch.
-    - `stamp`: where each message's time comes from: `log` (when it was recorded, default),
-      `header` (its `header.stamp`), or any field holding `{sec, nanosec}` or seconds.
-    - `start_s`, `end_s`: only the messages recorded in [start_s, end_s), in seconds from the
-      bag's first message, found through the bag's index.
-    - `typestore`: the message types for a ROS 2 bag that does not hold their definitions
-      (default `ros2_humble`; any of rosbags' stores, e.g. `ros2_jazzy`).
     """
 
     name = "rosbag"
@@ -69,6 +55,24 @@ class RosbagHandler:
         typestore: str = "ros2_humble",
         **save_args: Any,
     ) -> Any:
+        """Read one topic of the bag as a DataFrame: the time, then the fields.
+
+        Args:
+            topic: the topic to read (default: `/` and the logical name). A topic the bag
+                lacks is an error listing those it has, with their message counts and types.
+            time_column: the name of the time column.
+            from_start: true: seconds from the bag's first message (of any topic); false:
+                seconds since the Unix epoch.
+            stamp: where each message's time comes from: `log` (when it was recorded),
+                `header` (its `header.stamp`), or any field holding `{sec, nanosec}` or seconds.
+            start_s: only the messages recorded from this second on, counted from the bag's
+                first message, found through the bag's index.
+            end_s: only the messages recorded before this second, counted the same way.
+            typestore: the message types for a ROS 2 bag that does not hold their definitions
+                (any of rosbags' stores, e.g. `ros2_jazzy`).
+            **save_args: the save arguments, taken and left unused: one `handler_args` serves
+                both load and save.
+        """
         other_args(self, "load", save_args)
         highlevel = needs("rosbags.highlevel", "rosbags", self.name)
         clock = Clock(time_column, from_start, start_s, end_s)
@@ -100,6 +104,11 @@ class RosbagHandler:
             raise missing_topic(path, chosen.get("topic"), infos)
 
     def save(self, obj: Any, path: Path, **args: Any) -> None:
+        """Bags are only read: saving one is an error that suggests MCAP.
+
+        Args:
+            **args: none is taken.
+        """
         raise DataError(
             "handler 'rosbag' only reads bags",
             ["save the table as MCAP (handler: mcap), which ROS 2 and Foxglove open"],

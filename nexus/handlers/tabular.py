@@ -29,11 +29,18 @@ class CsvHandler:
     extensions = (".csv",)
 
     def load(self, path: Path, **args: Any) -> Any:
+        """Args:
+        **args: passed to `pandas.read_csv`, e.g. `sep`, `usecols`, `dtype`.
+        """
         import pandas as pd
 
         return pd.read_csv(path, **args)
 
     def save(self, obj: Any, path: Path, **args: Any) -> None:
+        """Args:
+        **args: passed to `DataFrame.to_csv`, e.g. `sep`, `float_format`; `index` is
+            false unless given.
+        """
         _require_frame(obj, self.name)
         obj.to_csv(path, **{"index": False, **args})
 
@@ -55,11 +62,18 @@ class ParquetHandler:
     extensions = (".parquet", ".pq")
 
     def load(self, path: Path, **args: Any) -> Any:
+        """Args:
+        **args: passed to `pyarrow.parquet.read_table`, e.g. `columns`, `filters`.
+        """
         import pyarrow.parquet as pq
 
         return pq.read_table(path, **args).to_pandas()
 
     def save(self, obj: Any, path: Path, **args: Any) -> None:
+        """Args:
+        **args: passed to `pyarrow.parquet.write_table`, e.g. `compression`,
+            `row_group_size`.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 

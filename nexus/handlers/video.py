@@ -99,6 +99,9 @@ class Mp4Handler:
     reload_after_save = True
 
     def load(self, path: Path, **args: Any) -> VideoFile:
+        """Args:
+        **args: none is used: a `VideoFile` names the file, its frame rate, size and codec.
+        """
         import imageio_ffmpeg
 
         reader = imageio_ffmpeg.read_frames(str(path))
@@ -124,6 +127,13 @@ class Mp4Handler:
         preset: str = "medium",
         output_params: Sequence[str] = (),
     ) -> None:
+        """Args:
+        fps: frames per second; default: the `Video`'s own, else 30.
+        codec: the ffmpeg video codec.
+        crf: quality, 0-51; lower is better, 18 is visually lossless.
+        preset: x264's speed against size: ultrafast ... veryslow.
+        output_params: more ffmpeg output options, a list, e.g. `["-tune", "film"]`.
+        """
         own = obj.fps if isinstance(obj, Video | VideoFile) else DEFAULT_FPS
         rate = own if fps is None else fps
         settings = Mp4Settings.of(rate, codec, crf, preset, output_params)

@@ -306,6 +306,8 @@ def _check_inputs(steps: list[Step], entries: dict[str, DataEntry], found: list[
                     f"(mapped in {entry.declared})"
                 )
                 continue
+            if any(line.startswith(f"io_mapping.{name}.handler_args.") for line in found):
+                continue  # its arguments are wrong, and said so: the handler would say it again
             problem = _check_content(entry)
             if problem:
                 found.append(f"input '{name}' of step '{step.name}': {problem}")

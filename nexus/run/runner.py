@@ -60,8 +60,9 @@ def run_plan(
                 compute = partial(_run_step, step, hub, _context_for(context, step), metrics)
                 outputs, decision = cache.run(step, hub, metrics, compute)
                 extra["cache"] = summary(decision)
-        except BaseException:
-            manifest.step_finished(step.name, "failed", time.perf_counter() - started)
+        except BaseException as exc:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            manifest.step_finished(step.name, status, time.perf_counter() - started)
             raise
         seconds = time.perf_counter() - started
         manifest.step_finished(step.name, "completed", seconds, outputs, **extra)

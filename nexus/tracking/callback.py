@@ -27,7 +27,7 @@ from nexus.core.text import slug
 from nexus.run.manifest import MANIFEST, read_manifest
 from nexus.run.rundirs import PARENT_RUN_KEY, user_overrides
 from nexus.tracking.helper import recording
-from nexus.tracking.store import TrackingError, tracking_uri
+from nexus.tracking.store import TrackingError, runs_page, tracking_uri
 
 __all__ = [
     "TrackingCallback",
@@ -37,6 +37,7 @@ __all__ = [
     "job_overrides",
     "job_run_id",
     "parent_run",
+    "show_runs_page",
     "take_problems",
 ]
 
@@ -187,6 +188,19 @@ class TrackingCallback(Callback):
                 ),
             ]
         )
+        if not config.tracking.get("parent_run_id"):  # a sweep's jobs: the sweep says it once
+            show_runs_page(config)
+
+
+def show_runs_page(config: DictConfig) -> None:
+    """Say where the experiment's runs table is: `mlflow ui`'s page, or the server's."""
+    uri, root = _where(config)
+    experiment = recording().submit("experiment_id", uri, root, _experiment_name(config))
+    page = runs_page(uri, experiment.result())
+    if uri.startswith(("http://", "https://")):
+        log.info("MLflow: the runs of '%s' are at %s", _experiment_name(config), page)
+    else:
+        log.info("MLflow: see the runs with `mlflow ui` (in %s), then open %s", root, page)
 
 
 def close_run(handle: str, status: str, **logged: Any) -> None:
@@ -291,10 +305,17 @@ def _common_tags(config: DictConfig) -> dict[str, str]:
 
 
 def _run_name(config: DictConfig, run_dir: Path) -> str:
-    swept = [o for o in job_overrides(config) if not o.startswith(("case=", "tracking.uri="))]
+    """`demo #2: latency_to_compensate_s=0.3, zoom_factor=8` for a sweep's job: its values."""
+    values = ", ".join(
+        o.lstrip("+~").removeprefix("pipeline.")
+        for o in job_overrides(config)
+        if not o.startswith(("case=", "tracking.uri="))
+    )
     if config.tracking.get("parent_run_id"):
-        return f"{config.case.name} #{config.hydra.job.num} " + " ".join(swept)
-    return f"{config.case.name} {run_dir.name}"
+        head = f"{config.case.name} #{config.hydra.job.num}"
+    else:
+        head = f"{config.case.name} {run_dir.name}"
+    return f"{head}: {values}" if values else head
 
 
 def _params(config: DictConfig) -> dict[str, str]:

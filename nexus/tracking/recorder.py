@@ -115,6 +115,11 @@ class Recorder:
         if store.call(store.client.get_run, run_id).info.status == "RUNNING":
             store.call(store.client.set_terminated, run_id, status=status)
 
+    def experiment_id(self, uri: str, root: str, experiment: str) -> str:
+        """The id of `experiment` (created if missing)."""
+        store = self._store(uri, root)
+        return store.experiment_id(experiment)
+
     def find_run(self, uri: str, root: str, experiment: str, run_dir: str) -> str | None:
         """The id of the run tagged with `run_dir` in `experiment`, if there is one."""
         store = self._store(uri, root)

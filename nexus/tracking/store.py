@@ -17,12 +17,15 @@ from typing import Any, TypeVar
 
 from nexus.errors import NexusError
 
-__all__ = ["Store", "TrackingError", "tracking_uri"]
+__all__ = ["EXPERIMENT_TAGS", "Store", "TrackingError", "runs_page", "tracking_uri"]
 
 T = TypeVar("T")
 log = logging.getLogger("nexus.tracking.callback")
 
 _RETRIES = 8
+# MLflow 3's UI opens an experiment of this kind on its runs table, not on the GenAI overview
+# (its "Traces 0, No data available" looks as if nothing was recorded).
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 
 class TrackingError(NexusError):
@@ -32,6 +35,16 @@ class TrackingError(NexusError):
 def tracking_uri(configured: str | None, root: Path) -> str:
     """`tracking.uri`, else `$MLFLOW_TRACKING_URI`, else the project's `mlflow.db`."""
     return configured or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}"
+
+
+def runs_page(uri: str, experiment_id: str) -> str:
+    """The UI's page of the experiment's runs table: on the server at `uri`, else `mlflow ui`'s.
+
+    Newer MLflow UIs (3.17) take the experiment's kind from `workflowType` in the address,
+    not from the tag above; MLflow 2's ignores it.
+    """
+    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else "http://127.0.0.1:5000"
+    return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
 
 
 class Store:
@@ -77,6 +90,7 @@ class Store:
                     self.client.create_experiment,
                     name,
                     artifact_location=self._artifact_location(name),
+                    tags=dict(EXPERIMENT_TAGS),
                 )
             )
         except Exception:  # created meanwhile by another process

@@ -28,11 +28,16 @@ STYLE: dict[str, dict[str, Any]] = {
     "truth": {"ls": "--", "lw": 1.2, "color": "0.15"},
     "truth_now": {"ls": "none", "marker": "o", "ms": 15, "mfc": "none", "mec": "0.15", "mew": 1.5},
 }
-LEGEND = (
-    ("measured", "measurements (late, noisy)"),
-    ("now", "predicted state"),
-    ("truth_now", "ground truth"),
+# What the legend shows: its line styles (drawn over one another) and its text, in rows.
+LEGEND: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("measured",), "measurements (late, noisy)"),
+    (("latest",), "latest measurement"),
+    (("shift",), "latest measurement to prediction"),
+    (("predicted", "now"), "predicted state, its trail"),
+    (("truth", "truth_now"), "ground truth, its trail"),
 )
+LEGEND_STRIP_PX = 56  # at BASE_HEIGHT_PX: a strip below the view, so the legend hides no track
+GRID_COLOR = "#dcdcd4"
 LABEL: dict[str, Any] = {"x": 0.02, "y": 0.97, "va": "top", "fontsize": 11}
 LABEL_BOX: dict[str, Any] = {"boxstyle": "round", "fc": "white", "ec": "0.8", "alpha": 0.9}
 
@@ -126,11 +131,12 @@ class Canvas:
         size = ((scene.width + 0.25) / dpi, (scene.height + 0.25) / dpi)
         self.figure = Figure(figsize=size, dpi=dpi, facecolor=BACKGROUND)
         self.canvas = FigureCanvasAgg(self.figure)
-        self.ax = self.figure.add_axes((0, 0, 1, 1))
+        strip = LEGEND_STRIP_PX / BASE_HEIGHT_PX
+        self.ax = self.figure.add_axes((0, strip, 1, 1 - strip))
         self.ax.set_axis_off()
-        self.half = self._half_extent(scene)
+        self.half = self._half_extent(scene, 1 - strip)
         self.step = _grid_step(2 * min(self.half))
-        self.grid = LineCollection([], colors="#dcdcd4", linewidths=0.8, animated=True)
+        self.grid = LineCollection([], colors=GRID_COLOR, linewidths=0.8, animated=True)
         self.ax.add_collection(self.grid)
         self.lines = {k: self.ax.plot([], [], animated=True, **s)[0] for k, s in STYLE.items()}
         box = self.ax.text(
@@ -154,26 +160,37 @@ class Canvas:
         ]
 
     def _legend(self, with_truth: bool) -> Any:
+        """Every mark of the frame explained, in the strip below the view, and the grid's size."""
         from matplotlib.lines import Line2D
+        from matplotlib.patches import Rectangle
 
-        shown = [(key, text) for key, text in LEGEND if with_truth or key != "truth_now"]
-        return self.ax.legend(
-            [Line2D([], [], **STYLE[key]) for key, _ in shown],
-            [text for _, text in shown],
-            loc="lower right",
-            framealpha=1,  # opaque, so its pixels can be pasted back over the moving parts
-            title=f"grid squares: {self.step:g} m",
-            title_fontsize=9,
+        shown = [(keys, text) for keys, text in LEGEND if with_truth or "truth" not in keys]
+        handles: list[Any] = [tuple(Line2D([], [], **STYLE[k]) for k in keys) for keys, _ in shown]
+        handles.append(Rectangle((0, 0), 1, 1, fc="none", ec=GRID_COLOR, lw=1.5))
+        texts = [text for _, text in shown] + [f"grid squares: {self.step:g} m"]
+        return self.figure.legend(
+            handles,
+            texts,
+            loc="lower center",
+            ncol=3,
+            frameon=False,
+            fontsize=8,
+            handlelength=2.2,
+            columnspacing=1.2,
+            borderaxespad=0.3,
         )
 
     @staticmethod
-    def _half_extent(scene: Scene) -> tuple[float, float]:
-        """Half the view's width and height in metres; x and y share one scale."""
+    def _half_extent(scene: Scene, height_share: float) -> tuple[float, float]:
+        """Half the view's width and height in metres; x and y share one scale.
+
+        The view is the frame less the legend's strip: `height_share` of its height.
+        """
         track = scene.truth or scene.states
         low, high = np.percentile(np.column_stack([track.x, track.y]), [1, 99], axis=0)
         span = float(max(np.max(high - low), 1e-6))
         short = span / scene.zoom_factor / 2
-        ratio = scene.width / scene.height
+        ratio = scene.width / (scene.height * height_share)
         return (short * ratio, short) if ratio >= 1 else (short, short / ratio)
 
     def draw(self, index: int, out: np.ndarray | None = None) -> np.ndarray:

@@ -23,12 +23,20 @@ class CompensatorConfig(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     measurements: Annotated[
-        pd.DataFrame, DataSource(name="latent_measurements", columns=("t", "x", "y"))
+        pd.DataFrame,
+        DataSource(name="latent_measurements", columns=("t", "x", "y")),
+        Field(description="The positions as they arrive: late and noisy."),
     ]
     ground_truth: Annotated[
-        pd.DataFrame | None, DataSource(name="ground_truth", columns=("t", "x", "y"))
+        pd.DataFrame | None,
+        DataSource(name="ground_truth", columns=("t", "x", "y")),
+        Field(description="The true positions, when known: the RMSE is measured against them."),
     ] = None
-    predicted_states: Annotated[pd.DataFrame | None, DataSink(name="predicted_states")] = None
+    predicted_states: Annotated[
+        pd.DataFrame | None,
+        DataSink(name="predicted_states"),
+        Field(description="The positions predicted for now, one row per measurement."),
+    ] = None
     latency_to_compensate_s: float = Field(
         default=0.2,
         ge=0,

@@ -24,15 +24,31 @@ class RendererConfig(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    states: Annotated[pd.DataFrame, DataSource(name="predicted_states", columns=("t", "x", "y"))]
-    measurements: Annotated[
-        pd.DataFrame, DataSource(name="latent_measurements", columns=("t", "x", "y"))
+    states: Annotated[
+        pd.DataFrame,
+        DataSource(name="predicted_states", columns=("t", "x", "y")),
+        Field(description="The predicted positions: the blue trail, which the view follows."),
     ]
-    frame_times: Annotated[pd.DataFrame, DataSource(name="video_manifest", columns=("t",))]
+    measurements: Annotated[
+        pd.DataFrame,
+        DataSource(name="latent_measurements", columns=("t", "x", "y")),
+        Field(description="The late measurements: the orange dots."),
+    ]
+    frame_times: Annotated[
+        pd.DataFrame,
+        DataSource(name="video_manifest", columns=("t",)),
+        Field(description="One row per frame to draw, at its time `t`."),
+    ]
     ground_truth: Annotated[
-        pd.DataFrame | None, DataSource(name="ground_truth", columns=("t", "x", "y"))
+        pd.DataFrame | None,
+        DataSource(name="ground_truth", columns=("t", "x", "y")),
+        Field(description="The true positions, when known: the dashed trail."),
     ] = None
-    frames: Annotated[FrameSequence | None, DataSink(name="rendered_frames")] = None
+    frames: Annotated[
+        FrameSequence | None,
+        DataSink(name="rendered_frames"),
+        Field(description="The frames, as RGB images, one per row of the video manifest."),
+    ] = None
     zoom_factor: float = Field(
         default=5,
         gt=0,

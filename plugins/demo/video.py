@@ -22,11 +22,21 @@ class VideoConfig(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    frames: Annotated[FrameSequence, DataSource(name="rendered_frames")]
+    frames: Annotated[
+        FrameSequence,
+        DataSource(name="rendered_frames"),
+        Field(description="The frames to encode, in order."),
+    ]
     frame_times: Annotated[
-        pd.DataFrame | None, DataSource(name="video_manifest", columns=("t",))
+        pd.DataFrame | None,
+        DataSource(name="video_manifest", columns=("t",)),
+        Field(description="The frames' times: the video's rate follows them when fps is null."),
     ] = None
-    video: Annotated[Video | None, DataSink(name="video")] = None
+    video: Annotated[
+        Video | None,
+        DataSink(name="video"),
+        Field(description="The video: the frames at their rate, for the mp4 handler."),
+    ] = None
     fps: float | None = Field(
         default=None,
         gt=0,

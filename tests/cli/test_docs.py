@@ -100,8 +100,8 @@ def test_writes_the_expected_page(catalog: ProjectDir) -> None:
         "- **config**: `CounterConfig`",
         "- **receives**: `config`, `metrics`",
         # its data, by logical name, with the field, type and marker's description
-        "| reads | `tokens` | `tokens` | `list[str]` | yes |  |",
-        "| reads | `stop_words` | `stop_words` | `list[str] \\| None` | no |  |",
+        "| reads | `tokens` | `tokens` | `list[str]` | yes | what to count |",
+        "| reads | `stop_words` | `stop_words` | `list[str] \\| None` | no | tokens left out |",
         "| writes | `counts` | `counts` | `dict[str, int] \\| None` |  | by token |",
         "| reads | `raw_text` | `text` | `str` | yes | the text to split |",
         # its parameters: type, default, constraints, description (a | escaped)
@@ -221,11 +221,15 @@ def test_check_passes_when_current_and_fails_when_stale(catalog: ProjectDir) -> 
 
     err = catalog.fail("docs", "--check")
 
-    assert err == (
-        "nexus: 'REFERENCE.md' is out of date\n"
-        "  the plugins, handlers or cases changed since it was written\n"
-        "  write it again: python -m nexus docs\n"
-    )
+    assert err.splitlines() == [
+        "nexus: 'REFERENCE.md' is out of date",
+        "  the plugins, handlers or cases changed since it was written; what changed "
+        "(- in REFERENCE.md, + what docs would write):",
+        "    @@ -53 +53 @@",
+        "    -| `min_length` | `int` | `1` | >= 1, <= 50 | shorter tokens are dropped |",
+        "    +| `min_length` | `int` | `1` | >= 1, <= 50 | short tokens are dropped |",
+        "  write it again: python -m nexus docs",
+    ]
     assert (catalog.root / "REFERENCE.md").read_text() == before
 
 
@@ -256,7 +260,7 @@ def test_check_passes_when_current_and_fails_when_stale(catalog: ProjectDir) -> 
             {"cases/odd/case.yaml": "steps: []\n"},
             "nexus: 1 problem in cases/odd/case.yaml\n"
             "  steps: List should have at least 1 item after validation, not 0\n"
-            "  allowed keys: description, io_mapping, steps, pipeline, generator\n",
+            "  allowed keys: description, io_mapping, steps, pipeline, generator, objective\n",
         ),
     ],
     ids=["unknown-option", "check-without-a-page", "unknown-step", "unreadable-case"],
@@ -285,3 +289,45 @@ def test_help(catalog: ProjectDir) -> None:
     out = catalog.capsys.readouterr().out
     assert out.startswith("usage: python -m nexus docs [--check]\n")
     assert not (catalog.root / "outputs").exists()
+
+
+def test_every_data_row_and_handler_argument_of_this_repository_is_described() -> None:
+    """The committed page (checked current above): no empty description, no bare `**args`."""
+    page = (REPO / "REFERENCE.md").read_text(encoding="utf-8")
+    data_rows = [row for row in page.splitlines() if row.startswith(("| reads ", "| writes "))]
+    argument_rows = [row for row in page.splitlines() if row.startswith(("| load ", "| save "))]
+
+    assert len(data_rows) == 11
+    assert [row for row in data_rows if row.rstrip().endswith("|  |")] == []
+    assert len(argument_rows) == 46
+    assert [row for row in argument_rows if row.rstrip().endswith("|  |")] == []
+    assert "Not documented" not in page
+    assert "| save | `crf` | `20` | quality, 0-51; lower is better, 18 is visually lossless. |" in (
+        page
+    )
+
+
+def test_a_table_input_s_required_columns_are_documented(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    copy_project(REPO / "tests/resources/projects/catalog", project)
+    (project / "plugins" / "tables.py").write_text(
+        "from typing import Annotated\n"
+        "import pandas as pd\n"
+        "from pydantic import BaseModel, ConfigDict, Field\n"
+        "from nexus import DataSource, plugin\n\n\n"
+        "class C(BaseModel):\n"
+        "    model_config = ConfigDict(arbitrary_types_allowed=True)\n"
+        "    track: Annotated[pd.DataFrame, DataSource(name='track', columns=('t', 'x')),\n"
+        "                     Field(description='the positions.')]\n\n\n"
+        "@plugin(name='Tabler', default_config=C)\n"
+        "def tabler(config: C) -> None:\n"
+        "    '''Reads a table.'''\n"
+    )
+
+    assert docs_in_new_process(project).returncode == 0
+
+    page = (project / "REFERENCE.md").read_text(encoding="utf-8")
+    assert (
+        "| reads | `track` | `track` | `DataFrame` | yes | the positions; columns: `t`, `x` |"
+        in (page)
+    )

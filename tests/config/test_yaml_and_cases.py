@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from conftest import ProjectDir
 
 INDENT_FIX = "check the indentation and the brackets around that place"
-BRACKET_FIX = "a '[' or '{' is not closed"
+BRACKET_FIX = "close it: [a, b] or {key: value}"
 DUPLICATE_FIX = "each key may appear once in a mapping: remove or rename one of them"
 
 
@@ -65,15 +65,22 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         pytest.param(
             "steps: [Maker, User\npipeline: {}\n",
-            "2:9",
-            "expected ',' or ']', but got ':'",
+            "1:8",
+            "this '[' is not closed (the parser gave up at line 2, column 9)",
             BRACKET_FIX,
             id="unclosed-bracket",
         ),
         pytest.param(
+            "description: x\nsteps: [Maker,\n  User,\n  Other\npipeline: {}\n",
+            "2:8",
+            "this '[' is not closed (the parser gave up at line 5, column 9)",
+            BRACKET_FIX,
+            id="unclosed-bracket-lines-before",
+        ),
+        pytest.param(
             "io_mapping: {a: 1\nsteps: [x]\n",
-            "2:6",
-            "expected ',' or '}', but got ':'",
+            "1:13",
+            "this '{' is not closed (the parser gave up at line 2, column 6)",
             BRACKET_FIX,
             id="unclosed-brace",
         ),
@@ -189,7 +196,8 @@ def test_a_code_tag_in_a_case_runs_nothing(project: ProjectDir) -> None:
         pytest.param(
             "cases/c1/case.yaml",
             "steps: [Maker, User\n",
-            "invalid YAML at cases/c1/case.yaml:2:1: expected ',' or ']', but got '<stream end>'",
+            "invalid YAML at cases/c1/case.yaml:1:8: this '[' is not closed "
+            "(the parser gave up at line 2, column 1)",
             id="case-unclosed-bracket",
         ),
     ],

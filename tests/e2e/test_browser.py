@@ -123,7 +123,7 @@ def test_the_experiment_page_shows_the_sweep_and_its_children(served_sweep, brow
         row = table[run_id]
         assert row[param_column] == latency
         assert 0 < float(row[metric_column]) < 2
-        assert f"{PARAM}={latency}" in row["attributes.`Run Name`"]
+        assert f"{PARAM.removeprefix('pipeline.')}={latency}" in row["attributes.`Run Name`"]
 
     shot = browser.screenshot(tmp_path / "mlflow-ui-sweep.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -131,3 +131,21 @@ def test_the_experiment_page_shows_the_sweep_and_its_children(served_sweep, brow
     ARTIFACTS.mkdir(exist_ok=True)
     kept = shutil.copy(shot, ARTIFACTS / shot.name)
     print(f"screenshot of the MLflow UI: {kept}")
+
+
+def test_the_page_nexus_prints_opens_on_the_runs_table(served_sweep, browser):
+    """No switch to click: the address nexus prints shows the runs, not the GenAI overview."""
+    from nexus.tracking.store import runs_page
+
+    server = served_sweep
+    experiment_id = server.experiment("demo")["experiment_id"]
+    [parent] = [
+        r["info"]["run_id"]
+        for r in server.runs(experiment_id)
+        if tags(r).get("nexus.kind") == "sweep"
+    ]
+
+    browser.open(runs_page(server.url, experiment_id))
+
+    browser.wait_for(_exists(f'.ag-row[row-id="{parent}"]'), what="the sweep's row in the runs")
+    assert "/runs" in browser.evaluate("location.href")

@@ -59,7 +59,9 @@ def test_the_demo_run_predicts_renders_and_encodes(demo_project, first_run):
     assert manifest["mlflow_run_id"]
     # The process ends without the interpreter's teardown: its log is whole all the same, and
     # the MLflow helper it forked is gone with it.
-    assert (first_run / "nexus.log").read_text().rstrip().endswith(f"run completed: {first_run}")
+    lines = (first_run / "nexus.log").read_text().rstrip().splitlines()
+    assert lines[-2].endswith(f"run completed: {first_run}")
+    assert "MLflow: see the runs with `mlflow ui`" in lines[-1]  # the last line, written last
     assert not Path(f"/proc/{manifest['recorder']['pid']}").exists()
 
     states = pq.read_table(first_run / "predicted_states.parquet")

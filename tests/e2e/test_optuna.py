@@ -122,10 +122,11 @@ def test_a_search_without_a_clear_objective_fails_before_any_job(toy_project, ar
         assert MlflowClient(f"sqlite:///{toy_project / 'mlflow.db'}").search_runs(["0"]) == []
 
 
-def test_the_project_names_the_demo_objective():
+def test_the_demo_case_names_its_objective():
     """`python -m nexus case=demo hydra/sweeper=optuna ...` works without naming a metric."""
-    conf = yaml.safe_load((REPO / "conf" / "config.yaml").read_text())
-    assert conf["objective"] == {"metric": "rmse", "direction": "minimize"}
+    case = yaml.safe_load((REPO / "cases" / "demo" / "case.yaml").read_text())
+    assert case["objective"] == {"metric": "rmse", "direction": "minimize"}
+    assert "objective" not in yaml.safe_load((REPO / "conf" / "config.yaml").read_text())
 
 
 def test_a_search_on_a_metric_no_step_logs_fails_its_trials(toy_project):

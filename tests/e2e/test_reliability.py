@@ -105,7 +105,7 @@ ROWS = {
     ),
     "case-unclosed-bracket": Row(
         ["case=toy"],
-        ["invalid YAML at cases/toy/case.yaml:", "'[' or '{' is not closed"],
+        ["invalid YAML at cases/toy/case.yaml:6:8: this '[' is not closed", "close it: [a, b]"],
         _edit(CASE, "steps: [Double, Sum]", "steps: [Double, Sum"),
     ),
     "case-duplicate-key": Row(

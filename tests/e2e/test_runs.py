@@ -117,10 +117,18 @@ def test_an_interrupted_run_is_marked_interrupted_and_killed(toy_project, sig):
     _, stderr = process.communicate(timeout=60)
 
     assert process.returncode == 130
-    assert "nexus: interrupted" in stderr
     assert "Traceback" not in stderr
     manifest = json.loads(run_json.read_text())
     assert manifest["status"] == "interrupted"
+    assert [(s["name"], s["status"]) for s in manifest["steps"]] == [("Double", "interrupted")]
+    message = stderr[stderr.index("nexus: interrupted") :].splitlines()
+    assert message == [
+        "nexus: interrupted",
+        f"  log: {run_json.parent / 'nexus.log'}",
+        "  to resume from the interrupted step, run:",
+        '    python -m nexus case=toy pipeline.sleep_s=60 only="Double"',
+        '    python -m nexus case=toy pipeline.sleep_s=60 only="Sum"',
+    ]
 
     from mlflow.tracking import MlflowClient
 
@@ -167,3 +175,23 @@ def test_nexus_full_error_shows_the_traceback_on_the_console_too(toy_project):
     assert "Traceback (most recent call last)" in loud.stderr
     assert 'raise ValueError(f"factor {config.factor} is the one that fails")' in loud.stderr
     assert loud.stderr.rstrip().endswith(quiet.stderr.rstrip().splitlines()[-1])
+
+
+def test_inputs_from_a_folder_that_does_not_exist_says_not_found(toy_project):
+    nexus(toy_project, "case=toy", "tracking.enabled=false")  # an earlier run to name
+    [earlier] = (toy_project / "outputs" / "toy").iterdir()
+
+    result = nexus(
+        toy_project,
+        "case=toy",
+        "only=Sum",
+        "inputs_from=outputs/toy/nope",
+        "tracking.enabled=false",
+    )
+
+    assert result.code == 1
+    assert result.stderr == (
+        "nexus: 1 problem in the steps of case 'toy'\n"
+        "  inputs_from=outputs/toy/nope: folder not found; the latest run of case 'toy' is "
+        f"outputs/toy/{earlier.name}\n"
+    )

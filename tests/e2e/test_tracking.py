@@ -198,3 +198,30 @@ def test_a_store_that_cannot_be_written_costs_the_record_not_the_run(toy_project
     assert manifest["status"] == "completed"
     assert manifest["mlflow_run_id"] is None
     assert all(o["size"] > 0 for s in manifest["steps"] for o in s["outputs"])
+
+
+def test_experiments_open_on_their_runs_and_runs_are_named_by_their_values(toy_project):
+    result = nexus(toy_project, "case=toy", "pipeline.factor=1,2", "pipeline.sleep_s=0,0.01", "-m")
+    assert result.code == 0, result.stderr
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(_store(toy_project))
+    experiment = client.get_experiment_by_name("toy")
+    # MLflow 3's UI reads the experiment's kind from this tag: runs, not the GenAI overview.
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    runs = client.search_runs([experiment.experiment_id])
+    names = sorted(r.info.run_name for r in runs if r.data.tags.get("mlflow.parentRunId"))
+    assert names == [
+        "toy #0: factor=1, sleep_s=0",
+        "toy #1: factor=1, sleep_s=0.01",
+        "toy #2: factor=2, sleep_s=0",
+        "toy #3: factor=2, sleep_s=0.01",
+    ]
+    page = (
+        f"http://127.0.0.1:5000/#/experiments/{experiment.experiment_id}/runs"
+        "?workflowType=machine_learning"
+    )
+    assert f"MLflow: see the runs with `mlflow ui` (in {toy_project}), then open {page}" in (
+        result.stdout + result.stderr
+    )

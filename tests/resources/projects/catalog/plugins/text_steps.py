@@ -32,8 +32,10 @@ def tokenize(config: TokenizerConfig) -> list[str]:
 
 
 class CounterConfig(BaseModel):
-    tokens: Annotated[list[str], DataSource(name="tokens")]
-    stop_words: Annotated[list[str] | None, DataSource(name="stop_words")] = None
+    tokens: Annotated[list[str], DataSource(name="tokens"), Field(description="what to count")]
+    stop_words: Annotated[list[str] | None, DataSource(name="stop_words")] = Field(
+        None, description="tokens left out"
+    )
     counts: Annotated[dict[str, int] | None, DataSink(name="counts", description="by token")] = None
     top: int | None = Field(None, gt=0, description="keep the N most frequent | all of them")
     mode: Literal["tokens", "letters"] = "tokens"

@@ -16,6 +16,13 @@ class TextHandler:
     extensions = (".txt", ".text")
 
     def load(self, path: Path, encoding: str = "utf-8", **args: Any) -> str:
+        """Read the whole file.
+
+        Args:
+            encoding: the text's encoding,
+                as Python names it.
+            **args: ignored.
+        """
         return path.read_text(encoding=encoding)
 
     def save(self, obj: str, path: Path, *, encoding: str = "utf-8", newline: str = "\n") -> None:
