@@ -169,7 +169,7 @@ def _inputs_source(
         outputs,
         candidates,
         lambda run_dir: _holds(run_dir, list(wanted), io_mapping),
-        {name: by_name[producer] for name, (_, producer) in wanted.items()},
+        {name: _made_by(by_name[producer], steps) for name, (_, producer) in wanted.items()},
         params,
     )
     if run is not None:
@@ -183,6 +183,19 @@ def _inputs_source(
             f"and no completed output of it was found {source}"
         )
     return None, {}
+
+
+def _made_by(producer: Step, steps: list[Step]) -> list[Step]:
+    """`producer` and every step upstream of it: their parameters all shaped its output."""
+    makes = {s.produces: s for s in steps if s.produces}
+    found: dict[str, Step] = {}
+    todo = [producer]
+    while todo:
+        step = todo.pop()
+        if step.name not in found:
+            found[step.name] = step
+            todo += [makes[name] for name in step.consumes if name in makes]
+    return list(found.values())
 
 
 def _holds(run_dir: Path, wanted: list[str], io_mapping: dict[str, Any]) -> bool:

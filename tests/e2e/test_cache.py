@@ -385,6 +385,26 @@ def test_only_takes_inputs_from_the_run_made_with_the_current_parameters(demo: P
     assert "zoom_factor 5.0 -> 4.0" in output
 
 
+def test_only_compares_the_parameters_of_the_steps_upstream_too(demo: Path) -> None:
+    """Frames drawn from other predicted states do not match, though the renderer's did."""
+    run(demo)
+    run(demo, "pipeline.latency_to_compensate_s=0.3")
+    matching, newest = runs(demo)
+
+    output = run(demo, "only=Video Creator")
+    manifest = json.loads((runs(demo)[-1] / "run.json").read_text())
+    assert manifest["inputs_from"] == str(matching)
+    assert manifest["inputs_origin"]["rendered_frames"]["differs"] == []
+    assert "warning" not in output.lower()
+
+    run(demo, "pipeline.latency_to_compensate_s=0.1", "only=Video Creator")
+    manifest = json.loads((runs(demo)[-1] / "run.json").read_text())
+    assert manifest["inputs_from"] == str(newest)
+    assert manifest["inputs_origin"]["rendered_frames"]["differs"] == [
+        "Latency Compensator: latency_to_compensate_s 0.3 -> 0.1"
+    ]
+
+
 def test_status_on_a_fresh_clone_says_everything_runs_and_makes_nothing(demo: Path) -> None:
     shutil.rmtree(demo / "cases" / "demo" / "raw_data")
     result = nexus(demo, "status", "case=demo")
