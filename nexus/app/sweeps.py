@@ -192,9 +192,12 @@ def plot_summary(
 
 
 def table_metrics(config: DictConfig, jobs: list[SweepJob]) -> list[str]:
-    """The objective's metric when one is set, else what the jobs logged (not step timings)."""
+    """The objective's metric when the jobs logged it, else what they logged (not timings).
+
+    An objective no job logged is said once, after the table: no empty column for it.
+    """
     objective = (config.get("objective") or {}).get("metric")
-    if objective:
+    if objective and any(str(objective) in j.metrics for j in jobs):
         return [str(objective)]
     logged = sorted({m for j in jobs for m in j.metrics if not m.startswith("seconds.")})
     return logged[:MAX_TABLE_METRICS]

@@ -154,15 +154,18 @@ def _inputs_source(
         return None, {}
     case = cfg.case.name
     explicit = cfg.get("inputs_from")
+    outputs = Path(cfg.paths.outputs)
     if explicit:
-        explicit = Path(cfg.paths.root) / Path(explicit).expanduser()  # relative: to the root
+        root = Path(cfg.paths.root)
+        explicit = root / Path(explicit).expanduser()  # relative: to the root
         if not explicit.is_dir():
+            runs = earlier_runs(outputs / case)
+            latest = f"; the latest run of case '{case}' is {_shown(runs[0], root)}" if runs else ""
             found.append(
                 f"inputs_from= folder not found: {explicit} (a relative path starts at the "
-                "project root)"
+                f"project root){latest}"
             )
             return None, {}
-    outputs = Path(cfg.paths.outputs)
     candidates = [explicit] if explicit else earlier_runs(outputs / case)
     by_name = {s.name: s for s in steps}
     run, origin = choose_inputs_run(
@@ -183,6 +186,11 @@ def _inputs_source(
             f"and no completed output of it was found {source}"
         )
     return None, {}
+
+
+def _shown(path: Path, root: Path) -> Path:
+    """`path` from the project root when it lies inside it: shorter to read."""
+    return path.relative_to(root) if path.is_relative_to(root) else path
 
 
 def _made_by(producer: Step, steps: list[Step]) -> list[Step]:

@@ -175,9 +175,8 @@ def test_a_joblib_sweep_on_a_fresh_clone_renders_the_frames_once(demo: Path) -> 
 
 
 def test_a_run_killed_in_the_renderer_resumes_from_it(demo: Path) -> None:
-    more = demo / "cases" / "demo" / "case.yaml"  # slower frames: time to kill it mid-way
-    more.write_text(more.read_text() + "  width: 1280\n  height: 960\n")
-    process = start_nexus(demo, "case=demo", "tracking.enabled=false")
+    bigger = ("pipeline.width=1280", "pipeline.height=960")  # slower frames: time to kill it
+    process = start_nexus(demo, "case=demo", "tracking.enabled=false", *bigger)
     deadline = time.monotonic() + 120
     partial: list[Path] = []
     while time.monotonic() < deadline and not partial:
@@ -197,7 +196,7 @@ def test_a_run_killed_in_the_renderer_resumes_from_it(demo: Path) -> None:
     [killed] = runs(demo)
     assert renderer_records(demo) == []  # nothing points at the partial frames
 
-    output = run(demo)
+    output = run(demo, *bigger)
 
     resumed = runs(demo)[-1]
     assert statuses(resumed)["Latency Compensator"] == "hit"

@@ -125,9 +125,8 @@ def test_an_interrupted_run_is_marked_interrupted_and_killed(toy_project, sig):
     assert message == [
         "nexus: interrupted",
         f"  log: {run_json.parent / 'nexus.log'}",
-        "  to resume from the interrupted step, run:",
-        '    python -m nexus case=toy pipeline.sleep_s=60 only="Double"',
-        '    python -m nexus case=toy pipeline.sleep_s=60 only="Sum"',
+        "  to resume, run the same command again: the steps that finished are reused",
+        "    python -m nexus case=toy pipeline.sleep_s=60",
     ]
 
     from mlflow.tracking import MlflowClient
@@ -192,6 +191,6 @@ def test_inputs_from_a_folder_that_does_not_exist_says_not_found(toy_project):
     assert result.code == 1
     assert result.stderr == (
         "nexus: 1 problem in the steps of case 'toy'\n"
-        "  inputs_from=outputs/toy/nope: folder not found; the latest run of case 'toy' is "
-        f"outputs/toy/{earlier.name}\n"
+        f"  inputs_from= folder not found: {toy_project / 'outputs/toy/nope'} (a relative path "
+        f"starts at the project root); the latest run of case 'toy' is outputs/toy/{earlier.name}\n"
     )

@@ -230,7 +230,8 @@ class CacheSession:
             else:
                 announce(decision)
                 return outputs, decision
-        announce(decision)
+        if decision.status != "off":  # cache=false asked for no reuse: nothing to explain
+            announce(decision)
         return self._compute(step, decision, metrics, compute), decision
 
     def _compute(
