@@ -268,6 +268,8 @@ def _entries(
             f"io_mapping.{name}.handler_args.{problem} (handler '{spec.name}', in {shown})"
             for problem in wrong
         )
+        if wrong:
+            continue  # said once: its handler's own check of the input would say it again
         entries[name] = DataEntry(
             name=name,
             path=location,
@@ -327,8 +329,6 @@ def _check_inputs(steps: list[Step], entries: dict[str, DataEntry], found: list[
                     f"(mapped in {entry.declared})"
                 )
                 continue
-            if any(line.startswith(f"io_mapping.{name}.handler_args.") for line in found):
-                continue  # its arguments are wrong, and said so: the handler would say it again
             problem = _check_content(entry)
             if problem:
                 found.append(f"input '{name}' of step '{step.name}': {problem}")
