@@ -590,7 +590,8 @@ def test_ctrl_c_while_nexus_starts_prints_no_traceback(
     assert "Traceback" not in out + err, err
     if process.returncode != 0:  # a fast machine may have finished the run already
         assert process.returncode == 130, (process.returncode, err)
-        assert err.strip().endswith("nexus: interrupted"), err
+        # once the run has begun, the message goes on with how to resume: see test_runs
+        assert "nexus: interrupted" in err.splitlines(), err
 
 
 # 7. the demo on data in another order
