@@ -8,6 +8,7 @@ from nexus.context import Metrics, RunContext
 from nexus.errors import NexusError
 from nexus.hub import DataHub
 from nexus.markers import DataSink, DataSource
+from nexus.processes import end_with_parent
 from nexus.registry import generator, handler, plugin
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "NexusError",
     "RunContext",
     "__version__",
+    "end_with_parent",
     "generator",
     "handler",
     "plugin",

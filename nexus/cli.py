@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import importlib
+import logging
 import os
 import re
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -23,7 +24,9 @@ from nexus.errors import Abort, NexusError, ProjectError, did_you_mean
 
 if TYPE_CHECKING:
     from nexus.cases import CaseFile
+    from nexus.recorder_process import Helper
     from nexus.registry import Registry
+    from nexus.session import Session
 
 __all__ = ["main", "run"]
 
@@ -32,41 +35,23 @@ _DISK_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EFB
 
 
 def run() -> NoReturn:
-    """The `nexus` command and `python -m nexus`: `main`, beside MLflow's helper process.
+    """The `nexus` command and `python -m nexus`: `main`, with the speed-ups of `nexus.speedups`.
 
     When the run will be tracked, the helper that loads mlflow is forked first (see
-    `nexus.recorder_process`). The process then ends without the interpreter's teardown,
-    which frees every module's objects one by one (0.2 s after a demo run, more with mlflow
-    loaded): threads are joined and the exit handlers run (logging closes its files,
-    multiprocessing and joblib end their workers), as in a normal exit.
+    `nexus.recorder_process`); the process ends without the interpreter's teardown.
     """
-    from nexus.recorder_process import start_helper, stop_helper
+    from nexus.speedups import exit_now, start_helper
 
     args = sys.argv[1:]
-    if _will_track(args):
-        start_helper()
+    helper = start_helper() if _will_track(args) else None
     try:
-        code = main(args)
+        code = main(args, helper)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
     finally:
-        stop_helper()
-    _exit_now(code)
-
-
-def _exit_now(code: int) -> NoReturn:
-    """Exit as the interpreter would (threads, exit handlers, streams), without its teardown."""
-    import atexit
-    import threading
-
-    shutdown = getattr(threading, "_shutdown", None)  # joins threads, as at a normal exit
-    if shutdown is not None:
-        shutdown()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code)
+        if helper is not None:
+            helper.close(0)  # a helper main() never used (it closes the one it used)
+    exit_now(code)
 
 
 _NO_RUN_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c"}
@@ -95,13 +80,17 @@ def _will_track(args: list[str]) -> bool:
     return not isinstance(tracking, dict) or tracking.get("enabled") is not False
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run nexus with `argv` (default: the command line); returns the exit code."""
+def main(argv: Sequence[str] | None = None, helper: Helper | None = None) -> int:
+    """Run nexus with `argv` (default: the command line); returns the exit code.
+
+    `helper`: MLflow's helper process, if the entry point forked one. SIGTERM ends the
+    command as Ctrl-C does while it runs.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    sigterm = signal.signal(signal.SIGTERM, _terminate)
     try:
         command = SUBCOMMANDS.get(args[0]) if args else None
-        return command(args[1:]) if command else _run_hydra(args)
+        return command(args[1:]) if command else _run_hydra(args, helper)
     except NexusError as exc:
         return _report(exc.render())
     except Abort as exc:
@@ -124,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"unexpected error: {type(exc).__name__}: {exc}\n"
             f"  the traceback is in {log_file}; please report it"
         )
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -137,17 +128,17 @@ def _report(message: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
-def _run_hydra(args: list[str]) -> int:
+def _run_hydra(args: list[str], helper: Helper | None = None) -> int:
     import hydra
-    from hydra.core.global_hydra import GlobalHydra
 
-    from nexus.app import Session, objects_frozen, run_job, use_session
+    from nexus.app import Job
     from nexus.compose import register_configs
     from nexus.config import read_global_config
     from nexus.discovery import discover
     from nexus.project import find_project
-    from nexus.rundirs import forget_claims
-    from nexus.tracking import take_problems
+    from nexus.session import Session
+    from nexus.speedups import objects_frozen
+    from nexus.tracking import Tracker
 
     project = find_project()
     selected = _selected_cases(args)
@@ -167,36 +158,62 @@ def _run_hydra(args: list[str]) -> int:
     if unknown and not _is_help(args):
         raise _unknown_case(unknown[0], project.case_names())
     modules = read_global_config(project).get("plugin_modules") or []
-    registry = discover(project, modules)
-    use_session(Session(project, registry))
-    cases = register_configs(project, registry, set(selected))
-    _remember_parameters(registry, [cases[name] for name in selected if name in cases])
-    forget_claims()
-    take_problems()  # a failed earlier run in this process may have left some
-    GlobalHydra.instance().clear()  # a previous main() in this process leaves it set
-    os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
+    session = Session(project, discover(project, modules), Tracker(helper))
+    cases = register_configs(project, session.registry, set(selected))
+    parameters = _parameters(session.registry, [cases[n] for n in selected if n in cases])
     app = hydra.main(config_path=str(project.conf_dir), config_name="config", version_base="1.3")
-    saved_argv = sys.argv
-    sys.argv = [saved_argv[0] if saved_argv else "nexus", *_flags_first(args)]
-    sys.stderr = _QuietHydra(sys.stderr)
     try:
-        with objects_frozen():  # the plugins' modules are loaded: see objects_frozen
-            app(run_job)()
+        with _hydra_process_state(args), session.active(), objects_frozen():
+            app(Job(session))()
     except BaseException as exc:
-        _close_after_failure(exc)
-        raise
+        _close_after_failure(session, exc)
+        message = _explain_hydra_error(exc, parameters) if isinstance(exc, Exception) else None
+        if message is None:
+            raise
+        return _report(message)
     finally:
-        sys.argv, sys.stderr = saved_argv, sys.stderr.stream  # type: ignore[attr-defined]
-    _raise_tracking_problems()
+        session.tracker.close()
+    _raise_tracking_problems(session)
     return EXIT_OK
 
 
-def _raise_tracking_problems() -> None:
+@contextlib.contextmanager
+def _hydra_process_state(args: list[str]) -> Iterator[None]:
+    """What Hydra's app needs of the process (argv, stderr, ...), put back afterwards.
+
+    Hydra reads its arguments from sys.argv, keeps a global instance, and replaces the root
+    logger's handlers with the run's; a command leaves the process as it found it.
+    """
+    from hydra.core.global_hydra import GlobalHydra
+
+    root = logging.getLogger()
+    saved_logging = (list(root.handlers), root.level)
+    saved_argv, saved_stderr = sys.argv, sys.stderr
+    saved_full_error = os.environ.get("HYDRA_FULL_ERROR")
+    GlobalHydra.instance().clear()  # a previous main() in this process leaves it set
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
+    sys.argv = [saved_argv[0] if saved_argv else "nexus", *_flags_first(args)]
+    sys.stderr = _QuietHydra(saved_stderr)
+    try:
+        yield
+    finally:
+        sys.argv, sys.stderr = saved_argv, saved_stderr
+        if saved_full_error is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved_full_error
+        GlobalHydra.instance().clear()
+        for handler in [h for h in root.handlers if h not in saved_logging[0]]:
+            handler.close()
+        root.handlers[:] = saved_logging[0]
+        root.setLevel(saved_logging[1])
+
+
+def _raise_tracking_problems(session: Session) -> None:
     """The runs completed, but MLflow did not record them all: say so, and exit 1."""
     from nexus.mlflow_store import TrackingError
-    from nexus.tracking import take_problems
 
-    problems = take_problems()
+    problems = session.tracker.take_problems()
     if problems:
         raise TrackingError(
             "the steps completed, but MLflow could not record the run",
@@ -223,14 +240,13 @@ class _QuietHydra:
         return getattr(self.stream, name)
 
 
-def _close_after_failure(exc: BaseException) -> None:
+def _close_after_failure(session: Session, exc: BaseException) -> None:
     """Summarise a sweep Hydra abandoned and end the MLflow runs left open."""
-    from nexus.sweeps import finish_active_sweep
-    from nexus.tracking import end_open_runs
-
     interrupted = isinstance(exc, KeyboardInterrupt)
-    jobs = finish_active_sweep(interrupted)
-    end_open_runs("KILLED" if interrupted else "FAILED")
+    session.tracker.interrupted = session.tracker.interrupted or interrupted
+    finish, session.finish_sweep = session.finish_sweep, None
+    jobs = finish(interrupted) if finish is not None else None
+    session.tracker.end_open_runs("KILLED" if interrupted else "FAILED")
     if jobs and not interrupted:
         failed = [j for j in jobs if not j.ok]
         raise NexusError(
@@ -271,7 +287,7 @@ def _unknown_case(name: str, known: list[str]) -> ProjectError:
     )
 
 
-def _explain_hydra_error(exc: Exception) -> str | None:
+def _explain_hydra_error(exc: Exception, parameters: set[str] | None = None) -> str | None:
     """One readable message for Hydra's and OmegaConf's user-facing errors, else None."""
     from hydra.errors import HydraException, MissingConfigException
     from omegaconf.errors import OmegaConfBaseException
@@ -284,7 +300,7 @@ def _explain_hydra_error(exc: Exception) -> str | None:
         return "no case chosen: add case=NAME\n  available cases: " + ", ".join(_cases())
     match = re.search(r"Could not override '([^']+)'", text)
     if match:
-        return _unknown_key(match.group(1))
+        return _unknown_key(match.group(1), parameters or set())
     cause = exc.__cause__
     lines = [line for line in text.splitlines() if line.strip()][:6]
     if cause is not None and str(cause).strip() and str(cause).strip() not in text:
@@ -292,25 +308,24 @@ def _explain_hydra_error(exc: Exception) -> str | None:
     return "\n  ".join(lines)
 
 
-def _unknown_key(key: str) -> str:
+def _unknown_key(key: str, parameters: set[str]) -> str:
     lines = [f"unknown key in an override: '{key}'"]
     section, _, name = key.rpartition(".")
     if section == "pipeline":
-        hint = did_you_mean(name, sorted(_case_parameters))
+        hint = did_you_mean(name, sorted(parameters))
         lines.append(hint.replace("'", "'pipeline.", 1).replace(" or '", " or 'pipeline."))
     lines.append("see every key with: python -m nexus case=NAME --cfg job")
     return "\n  ".join(line for line in lines if line)
 
 
-_case_parameters: set[str] = set()  # the parameters of the chosen cases' steps
-
-
-def _remember_parameters(registry: Registry, cases: list[CaseFile]) -> None:
-    _case_parameters.clear()
+def _parameters(registry: Registry, cases: list[CaseFile]) -> set[str]:
+    """The parameters of the chosen cases' steps (for 'did you mean' hints)."""
+    found: set[str] = set()
     for case in cases:
         for step in case.step_names():
             spec = registry.plugins.get(step)
-            _case_parameters.update(spec.parameters if spec else ())
+            found.update(spec.parameters if spec else ())
+    return found
 
 
 def _cases() -> list[str]:
@@ -339,7 +354,7 @@ def _generate_data(args: list[str]) -> int:
     """`generate-data [case=NAME]`: (re)create the raw data of the cases that have a generator."""
     from omegaconf import OmegaConf
 
-    from nexus.app import Session, ensure_raw_data
+    from nexus.app import ensure_raw_data
     from nexus.cases import load_case
     from nexus.config import read_global_config
     from nexus.discovery import discover
@@ -354,6 +369,8 @@ def _generate_data(args: list[str]) -> int:
         if name not in project.case_names():
             raise _unknown_case(name, project.case_names())
     modules = read_global_config(project).get("plugin_modules") or []
+    from nexus.session import Session
+
     session = Session(project, discover(project, modules))
     for name in wanted:
         case = OmegaConf.create(load_case(project, name).to_tree(name))

@@ -11,7 +11,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 __all__ = [
-    "claim_unique_dir",
+    "DirClaims",
     "earlier_runs",
     "manifest_partials",
     "read_manifest",
@@ -25,39 +25,43 @@ __all__ = [
 MANIFEST = "run.json"
 _MANIFEST_PARTIAL = f".{MANIFEST}.{{pid}}.partial"  # where write_manifest writes first
 PARENT_RUN_KEY = "tracking.parent_run_id"  # an override nexus adds to the jobs of a sweep
-_claimed: dict[tuple[str, str], str] = {}
 
 
-def claim_unique_dir(parent: str, stamp: str) -> str:
-    """Create and return `parent/stamp`, or `parent/stamp_1`, `_2`, ... if taken.
+class DirClaims:
+    """The run directories one command claimed, each created here, atomically."""
 
-    The directory is created here, atomically, so two runs started in the same second,
-    in two processes, never share it. Within one process the answer is remembered.
-    """
-    key = (parent, stamp)
-    if key not in _claimed:
-        base = Path(parent)
-        base.mkdir(parents=True, exist_ok=True)
-        for n in range(10_000):
-            candidate = base / (stamp if n == 0 else f"{stamp}_{n}")
-            try:
-                candidate.mkdir()
-            except FileExistsError:
-                continue
-            _claimed[key] = str(candidate)
-            break
-    return _claimed[key]
+    def __init__(self) -> None:
+        self._claimed: dict[tuple[str, str], str] = {}
 
+    def claim(self, parent: str, stamp: str) -> str:
+        """Create and return `parent/stamp`, or `parent/stamp_1`, `_2`, ... if taken.
 
-def forget_claims() -> None:
-    """Start afresh: the next run in this process claims a new directory."""
-    _claimed.clear()
+        Two runs started in the same second, in two processes, never share a directory.
+        Asked again (Hydra resolves the run directory more than once), the answer is the same.
+        """
+        key = (parent, stamp)
+        if key not in self._claimed:
+            base = Path(parent)
+            base.mkdir(parents=True, exist_ok=True)
+            for n in range(10_000):
+                candidate = base / (stamp if n == 0 else f"{stamp}_{n}")
+                try:
+                    candidate.mkdir()
+                except FileExistsError:
+                    continue
+                self._claimed[key] = str(candidate)
+                break
+        return self._claimed[key]
 
 
 def register_resolvers() -> None:
-    """Make `${nexus.unique_dir:parent,stamp}` available to Hydra's config."""
-    if not OmegaConf.has_resolver("nexus.unique_dir"):
-        OmegaConf.register_new_resolver("nexus.unique_dir", claim_unique_dir, use_cache=True)
+    """Make `${nexus.unique_dir:parent,stamp}` available to Hydra's config, for a new command.
+
+    Each call starts afresh: the command's runs claim new directories.
+    """
+    OmegaConf.register_new_resolver(
+        "nexus.unique_dir", DirClaims().claim, use_cache=True, replace=True
+    )
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any] | None:

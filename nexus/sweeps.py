@@ -2,7 +2,8 @@
 jobs, `summary.csv`, `summary.png`, the best job by the objective, and the parent run closed.
 
 The end runs from Hydra's `on_multirun_end`, or from the CLI when a failed job made Hydra
-raise (then `on_multirun_end` is never called).
+raise (then `on_multirun_end` is never called): the callback leaves its `finish` in the
+session for that.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
@@ -22,12 +23,14 @@ from nexus.launchers import prepare_launcher
 from nexus.objective import Best, best_of, planned_jobs, prepare_search
 from nexus.progress import SweepProgress
 from nexus.rundirs import MANIFEST, read_manifest
+from nexus.session import current_session
 
-__all__ = ["SweepCallback", "SweepJob", "finish_active_sweep", "finish_sweep", "sweep_jobs"]
+if TYPE_CHECKING:
+    from nexus.tracking import Tracker
+
+__all__ = ["SweepCallback", "SweepJob", "finish_sweep", "sweep_jobs"]
 
 log = logging.getLogger("nexus.sweeps")
-_active: DictConfig | None = None
-_watcher: SweepProgress | None = None
 
 
 @dataclass(frozen=True)
@@ -49,42 +52,53 @@ class SweepJob:
 class SweepCallback(Callback):
     """Checks a search, counts jobs done while the sweep runs, and summarises it at the end."""
 
+    def __init__(self) -> None:
+        self.config: DictConfig | None = None  # the sweep's, from its start to its summary
+        self.watcher: SweepProgress | None = None
+        self.tracker: Tracker | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": None, "watcher": None, "tracker": None}  # a worker's copy: nothing
+
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        global _active, _watcher
         try:
             prepare_search(config)
         except NexusError as exc:
             raise Abort(exc) from exc
         prepare_launcher(config)  # the sweeper makes the launcher from this config next
-        _active = config
+        self.config = config
+        session = current_session()
+        if session is not None:
+            self.tracker = session.tracker
+            session.finish_sweep = self.finish  # for the CLI, when a failed job stops Hydra
         if not OmegaConf.is_missing(config, "case"):
             sweep_dir = Path(config.hydra.sweep.dir)
-            _watcher = SweepProgress(sweep_dir, planned_jobs(config)).start()
+            self.watcher = SweepProgress(sweep_dir, planned_jobs(config)).start()
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
-        if _watcher is not None:  # the job ran in this process (the basic launcher): count now
-            _watcher.poll()
+        if self.watcher is not None:  # the job ran in this process (the basic launcher): count
+            self.watcher.poll()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        finish_active_sweep()
+        self.finish()
+
+    def finish(self, interrupted: bool = False) -> list[SweepJob] | None:
+        """Summarise the sweep, once; None when there is none (or it was summarised)."""
+        config, self.config = self.config, None
+        watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.stop()
+        return finish_sweep(config, self.tracker, interrupted) if config is not None else None
 
 
-def finish_active_sweep(interrupted: bool = False) -> list[SweepJob] | None:
-    """Summarise the sweep this process started, once; None when there is none."""
-    global _active, _watcher
-    config, _active = _active, None
-    watcher, _watcher = _watcher, None
-    if watcher is not None:
-        watcher.stop()
-    return finish_sweep(config, interrupted) if config is not None else None
-
-
-def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob]:
+def finish_sweep(
+    config: DictConfig, tracker: Tracker | None = None, interrupted: bool = False
+) -> list[SweepJob]:
     """Write the summary files, print the table, log and close the parent MLflow run."""
     from nexus.orphans import mark_orphans
 
     sweep_dir = Path(config.hydra.sweep.dir)
-    mark_orphans(sweep_dir, config)  # jobs whose worker process was killed
+    mark_orphans(sweep_dir, config, tracker)  # jobs whose worker process was killed
     jobs = sweep_jobs(sweep_dir)
     swept = swept_keys(jobs)
     if jobs:
@@ -95,7 +109,8 @@ def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob
     if best is not None:
         print(best.line(), flush=True)
     ending = "KILLED" if interrupted else "FAILED" if any(not j.ok for j in jobs) else "FINISHED"
-    _close_parent(config, sweep_dir, ending, best)
+    if tracker is not None:
+        _close_parent(config, tracker, sweep_dir, ending, best)
     return jobs
 
 
@@ -189,10 +204,10 @@ def format_table(jobs: list[SweepJob], sweep_dir: Path) -> str:
     return "\n".join([head, *("  " + line.rstrip() for line in lines)])
 
 
-def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best | None) -> None:
-    from nexus.tracking import close_run, parent_run
-
-    handle = parent_run(config) if config.tracking.enabled else None
+def _close_parent(
+    config: DictConfig, tracker: Tracker, sweep_dir: Path, ending: str, best: Best | None
+) -> None:
+    handle = tracker.parent_run(config) if config.tracking.enabled else None
     if handle is None:
         return
     names = ("summary.csv", "summary.png", "optimization_results.yaml")
@@ -201,7 +216,12 @@ def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best |
         logged["params"] = {f"best.{k}": str(v) for k, v in best.params.items()}
         logged["metrics"] = {f"best.{best.metric}": best.value}
         logged["tags"] = {"nexus.best": best.line()}
-    close_run(handle, ending, **logged)
+    from nexus.mlflow_store import TrackingError
+
+    try:
+        tracker.end(handle, ending, **logged)
+    except TrackingError as exc:
+        tracker.report(f"{exc.message} (the sweep's run)")
 
 
 def _split(override: str) -> tuple[str, str]:

@@ -2,10 +2,11 @@
 
 The parent run's id reaches every job as the override `tracking.parent_run_id=...`, so it
 travels in the job's config to any launcher (joblib workers, submitit, Ray). The MLflow calls
-themselves go through `nexus.recorder_process`: to the helper process that `python -m nexus`
-starts, which loads mlflow while the steps run, or made in-process. A job's run is created
-without waiting; its id reaches `run.json` when it is known (`job_run_id`), and the job's end
-waits for every call. With `tracking.enabled=false` nothing here imports mlflow.
+themselves go through a `Recording` (`nexus.recorder_process`): to the helper process that
+`python -m nexus` starts, which loads mlflow while the steps run, or made in-process. A job's
+run is created without waiting; the job receives it as a `JobRun` (its id reaches `run.json`
+when it is known), and the job's end waits for every call, at most `tracking.timeout_s`.
+With `tracking.enabled=false` nothing here imports mlflow.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,36 +27,167 @@ from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from nexus.mlflow_store import TrackingError, tracking_uri
-from nexus.recorder_process import recording
+from nexus.mlflow_store import TrackingError, is_remote, tracking_uri
+from nexus.recorder_process import Helper, InProcess, Recording
 from nexus.rundirs import PARENT_RUN_KEY, read_manifest, user_overrides
 
-__all__ = [
-    "TrackingCallback",
-    "close_run",
-    "end_open_runs",
-    "end_orphan_run",
-    "job_overrides",
-    "job_run_id",
-    "parent_run",
-    "take_problems",
-]
+__all__ = ["JobRun", "Tracker", "TrackingCallback", "job_overrides"]
 
 log = logging.getLogger("nexus.tracking")
 
 MAX_PARAM = 6000  # MLflow's limit on a param value
-_WAIT_FOR_ID_S = 60.0  # at most, for a job's run id when its run.json is written last
-_open_runs: dict[str, Future[str]] = {}  # handle -> run id, of the runs this process started
-_sweep_handles: dict[str, str] = {}  # a sweep run's id -> its handle
-_job_run: Future[str] | None = None
-_problems: list[str] = []  # what went wrong recording, each once, for the end of the command
+DEFAULT_TIMEOUT_S = 15.0  # tracking.timeout_s unless set
+AFTER_CTRL_C_S = 1.0  # at most, for a server, once the user asked to stop
 
 
-def take_problems() -> list[str]:
-    """What went wrong recording this process's runs since the last call (each once)."""
-    problems = list(_problems)
-    _problems.clear()
-    return problems
+class Tracker:
+    """The MLflow runs of this process: where the calls go, the runs open, what went wrong."""
+
+    def __init__(self, recording: Recording | None = None) -> None:
+        self._recording = recording
+        self.open_runs: dict[str, Future[str]] = {}  # handle -> run id
+        self.sweep_handles: dict[str, str] = {}  # a sweep run's id -> its handle
+        self.problems: list[str] = []  # what went wrong, each once, for the end of the command
+        self.timeout_s = DEFAULT_TIMEOUT_S
+        self.remote = False  # whether the store is a server: only then is the helper cut short
+        self.interrupted = False  # Ctrl-C (or SIGTERM): waits for a server get short
+
+    @property
+    def recording(self) -> Recording:
+        """The helper while it can be used here, else the calls in-process."""
+        if self._recording is None or not self._recording.usable():
+            self._recording = InProcess()
+        return self._recording
+
+    def helper_pid(self) -> int | None:
+        """The pid of the helper process that makes the calls, if they go to one."""
+        helper = self._recording
+        return helper.pid if isinstance(helper, Helper) and helper.usable() else None
+
+    def close(self) -> None:
+        """Let the recording finish its calls, the helper then ends.
+
+        A server gets the deadline; a local store the time it needs, as a write cut short
+        could leave it half-written (Ctrl-C still ends the wait).
+        """
+        if self._recording is not None:
+            self._recording.close(self.limit_s)
+
+    def take_problems(self) -> list[str]:
+        """What went wrong recording since the last call (each once)."""
+        problems, self.problems = self.problems, []
+        return problems
+
+    def report(self, problem: str) -> None:
+        """Log a recording failure and keep it for the end of the command."""
+        log.warning("MLflow could not record the run: %s", problem)
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def start(self, handle: str, started: Future[str]) -> None:
+        """Remember a run being started, so that it is ended whatever happens."""
+        self.open_runs[handle] = started
+
+    def end(self, handle: str, status: str, **logged: Any) -> None:
+        """Log `logged` (see `Recorder.log`) to an open run, then end it; waits for both."""
+        self.wait_all(self.closing(handle, status, **logged))
+
+    def end_open_runs(self, status: str) -> None:
+        """End every MLflow run this process left open (after a failure or Ctrl-C)."""
+        ending = [self.recording.end_run(handle, status) for handle in list(self.open_runs)]
+        self.open_runs.clear()
+        try:
+            self.wait_all(ending)
+        except TrackingError as exc:
+            log.warning("could not end the open MLflow runs as %s: %s", status, exc)
+
+    def end_orphan_run(self, config: DictConfig, run_id: str | None, run_dir: Path) -> str | None:
+        """End a cut-off run of another process as KILLED, if still RUNNING; its id.
+
+        Without the id (the process was killed before it reached run.json) the run is found by
+        its `nexus.run_dir` tag.
+        """
+        where = _where(config)
+        if not run_id:
+            found = self.recording.find_run(*where, _experiment_name(config), str(run_dir))
+            run_id = self.result(found)
+        if run_id:
+            self.result(self.recording.end_if_running(*where, run_id, "KILLED"))
+        return run_id
+
+    def parent_run(self, config: DictConfig) -> str | None:
+        """The handle of this process's open sweep run named in the job's overrides, if any."""
+        for override in config.hydra.overrides.task:
+            if str(override).startswith(f"{PARENT_RUN_KEY}="):
+                handle = self.sweep_handles.get(str(override).split("=", 1)[1])
+                return handle if handle in self.open_runs else None
+        return None
+
+    @property
+    def limit_s(self) -> float | None:
+        """How long to wait for an answer: the deadline for a server; a local store answers."""
+        if not self.remote:
+            return None
+        return min(self.timeout_s, AFTER_CTRL_C_S) if self.interrupted else self.timeout_s
+
+    def result(self, future: Future[Any]) -> Any:
+        """The call's answer, waited for at most `limit_s`."""
+        try:
+            return future.result(timeout=self.limit_s)
+        except FutureTimeout:
+            raise self._late() from None
+
+    def wait_all(self, futures: Iterable[Future[Any]]) -> None:
+        """Wait for every call, all within `limit_s`; then raise the first failure, if any."""
+        deadline = time.monotonic() + (self.limit_s or 0.0)
+        first: BaseException | None = None
+        for future in list(futures):
+            left = max(0.0, deadline - time.monotonic()) if self.limit_s else None
+            try:
+                error = future.exception(timeout=left)
+            except FutureTimeout:
+                error = self._late()
+            first = first or error
+        if first is not None:
+            raise first
+
+    def _late(self) -> TrackingError:
+        return TrackingError(
+            f"the tracking store did not answer within {self.timeout_s:g} s",
+            ["raise the deadline with tracking.timeout_s=SECONDS if the store is just slow"],
+        )
+
+    def closing(self, handle: str, status: str, **logged: Any) -> list[Future[Any]]:
+        """Send the calls that log to an open run and end it; their futures."""
+        self.open_runs.pop(handle, None)
+        return [self.recording.log(handle, **logged), self.recording.end_run(handle, status)]
+
+
+@dataclass
+class JobRun:
+    """A job's MLflow run as the job sees it: its id once known, its end after Ctrl-C."""
+
+    tracker: Tracker
+    handle: str
+    started: Future[str]
+
+    def run_id(self, wait: bool = False) -> str | None:
+        """The run's id; None until it is known (or if it failed). `wait`: wait for it."""
+        if not (wait or self.started.done()):
+            return None
+        try:
+            return self.tracker.result(self.started)
+        except Exception:  # the job's end reports the failure
+            return None
+
+    def end(self, status: str) -> None:
+        """End the run now (the job was interrupted: Hydra will not call on_job_end)."""
+        if self.handle in self.tracker.open_runs:
+            self.tracker.open_runs.pop(self.handle)
+            try:
+                self.tracker.wait_all([self.tracker.recording.end_run(self.handle, status)])
+            except TrackingError as exc:
+                log.warning("could not end the MLflow run as %s: %s", status, exc)
 
 
 def _reported(method: Callable[..., None]) -> Callable[..., None]:
@@ -67,60 +202,59 @@ def _reported(method: Callable[..., None]) -> Callable[..., None]:
         try:
             method(self, config, *args, **kwargs)
         except Exception as exc:
-            reason = str(exc) if isinstance(exc, TrackingError) else f"{type(exc).__name__}: {exc}"
-            problem = f"{reason} (store: {_where(config)[0]})"
-            log.warning("MLflow could not record the run: %s", problem)
+            reason = _one_line(exc)
+            self.tracker.report(f"{reason} (store: {_where(config)[0]})")
             log.debug("the tracking failure", exc_info=True)
-            if problem not in _problems:
-                _problems.append(problem)
 
     return guarded
 
 
-def job_run_id(wait: bool = False) -> str | None:
-    """The MLflow id of this process's job run: None until it is known (or if it failed).
-
-    With `wait`, wait for it (for the manifest's last write).
-    """
-    future = _job_run
-    if future is None or not (wait or future.done()):
-        return None
-    try:
-        return future.result(timeout=_WAIT_FOR_ID_S)
-    except Exception:  # the job's end reports the failure
-        return None
-
-
 class TrackingCallback(Callback):
-    """Records every job in MLflow: params, tags, metrics, artifacts, and its ending."""
+    """Records every job in MLflow: params, tags, metrics, artifacts, and its ending.
+
+    Its `Tracker` is the session's (see `nexus.session`); a worker process that runs a job
+    of a sweep receives a copy of the callback and tracks in-process.
+    """
 
     def __init__(self) -> None:
-        self.handle: str | None = None
+        from nexus.session import current_session
+
+        session = current_session()
+        self._tracker = session.tracker if session is not None else None
+        self._job: JobRun | None = None  # the run of the job running now
+
+    @property
+    def tracker(self) -> Tracker:
+        if self._tracker is None:
+            self._tracker = Tracker()
+        return self._tracker
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_tracker": None, "_job": None}  # calls, futures, helper: this process's
 
     @_reported
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         if _enabled(config):
-            # In-process: open the store before the job's clock starts. In the helper: as soon
-            # as mlflow is loaded, while nexus goes on.
-            _raise_if_failed(recording().submit("open", *_where(config)))
+            self._open(config)
 
     @_reported
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         if not _enabled(config) or OmegaConf.is_missing(config, "case"):
             return
+        self._open(config)
         sweep_dir = Path(config.hydra.sweep.dir)
         tags = {**_common_tags(config), "nexus.sweep_dir": str(sweep_dir), "nexus.kind": "sweep"}
         handle = _new_handle()
-        started = recording().submit(
-            "start_run",
+        started = self.tracker.recording.start_run(
             handle,
             *_where(config),
             _experiment_name(config),
             f"{config.case.name} sweep {sweep_dir.name}",
             tags,
         )
-        run_id = started.result()  # every job needs it, in its overrides
-        _open_runs[handle], _sweep_handles[run_id] = started, handle
+        self.tracker.start(handle, started)
+        run_id = self.tracker.result(started)  # every job needs it, in its overrides
+        self.tracker.sweep_handles[run_id] = handle
         with read_write(config.hydra.overrides.task), open_dict(config.hydra.overrides.task):
             config.hydra.overrides.task.append(f"{PARENT_RUN_KEY}={run_id}")
             if not config.tracking.get("uri") and os.environ.get("MLFLOW_TRACKING_URI"):
@@ -139,6 +273,7 @@ class TrackingCallback(Callback):
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         if not _enabled(config):
             return
+        self._open(config)  # again: in a worker process, the first time
         run_dir = Path(config.hydra.runtime.output_dir)
         tags = {
             **_common_tags(config),
@@ -150,8 +285,7 @@ class TrackingCallback(Callback):
         if parent:
             tags["mlflow.parentRunId"] = str(parent)
         handle = _new_handle()
-        started = recording().submit(
-            "start_run",
+        started = self.tracker.recording.start_run(
             handle,
             *_where(config),
             _experiment_name(config),
@@ -159,24 +293,27 @@ class TrackingCallback(Callback):
             tags,
             _params(config),
         )
-        global _job_run
-        self.handle, _open_runs[handle], _job_run = handle, started, started
+        self.tracker.start(handle, started)
+        self._job = JobRun(self.tracker, handle, started)
+        job = kwargs.get("task_function")
+        if hasattr(job, "attach_mlflow_run"):  # nexus's Job: run.json gets the run's id
+            job.attach_mlflow_run(self._job)
         _raise_if_failed(started)  # in-process it is done already; the helper's answer comes later
 
     @_reported
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
-        global _job_run
-        handle, self.handle, _job_run = self.handle, None, None
-        started = _open_runs.get(handle) if handle else None
-        if started is None:  # not tracked, or already ended (KILLED) after Ctrl-C
+        job, self._job = self._job, None
+        started = self.tracker.open_runs.get(job.handle) if job else None
+        if job is None or started is None:  # not tracked, or already ended after Ctrl-C
             return
+        handle = job.handle
         run_dir = Path(config.hydra.runtime.output_dir)
         manifest = read_manifest(run_dir) or {}
         status = "FINISHED" if job_return.status == JobStatus.COMPLETED else "FAILED"
-        _wait_all(
+        self.tracker.wait_all(
             [
                 started,
-                *_close(
+                *self.tracker.closing(
                     handle,
                     status,
                     metrics=_metrics(manifest),
@@ -185,46 +322,12 @@ class TrackingCallback(Callback):
             ]
         )
 
-
-def close_run(handle: str, status: str, **logged: Any) -> None:
-    """Log `logged` (see `Recorder.log`) to an open run, then end it; waits for both."""
-    _wait_all(_close(handle, status, **logged))
-
-
-def end_open_runs(status: str) -> None:
-    """End every MLflow run this process left open (after a failure or Ctrl-C)."""
-    ending = [recording().submit("end_run", handle, status) for handle in list(_open_runs)]
-    _open_runs.clear()
-    for future in ending:
-        try:
-            future.result()
-        except Exception as exc:
-            log.warning("could not end an MLflow run as %s: %s", status, exc)
-
-
-def end_orphan_run(config: DictConfig, run_id: str | None, run_dir: Path) -> str | None:
-    """End a cut-off run of another process as KILLED, if still RUNNING; its id.
-
-    Without the id (the process was killed before it reached run.json) the run is found by
-    its `nexus.run_dir` tag.
-    """
-    where = _where(config)
-    if not run_id:
-        run_id = (
-            recording().submit("find_run", *where, _experiment_name(config), str(run_dir)).result()
-        )
-    if run_id:
-        recording().submit("end_if_running", *where, run_id, "KILLED").result()
-    return run_id
-
-
-def parent_run(config: DictConfig) -> str | None:
-    """The handle of this process's open sweep run named in the job's overrides, if any."""
-    for override in config.hydra.overrides.task:
-        if str(override).startswith(f"{PARENT_RUN_KEY}="):
-            handle = _sweep_handles.get(str(override).split("=", 1)[1])
-            return handle if handle in _open_runs else None
-    return None
+    def _open(self, config: DictConfig) -> None:
+        # In-process: open the store before the job's clock starts. In the helper: as soon
+        # as mlflow is loaded, while nexus goes on.
+        self.tracker.timeout_s = _timeout(config)
+        self.tracker.remote = is_remote(_where(config)[0])
+        _raise_if_failed(self.tracker.recording.open(*_where(config), self.tracker.timeout_s))
 
 
 def job_overrides(config: DictConfig) -> list[str]:
@@ -232,20 +335,10 @@ def job_overrides(config: DictConfig) -> list[str]:
     return user_overrides(config.hydra.overrides.task)
 
 
-def _close(handle: str, status: str, **logged: Any) -> list[Future[Any]]:
-    _open_runs.pop(handle, None)
-    return [
-        recording().submit("log", handle, **logged),
-        recording().submit("end_run", handle, status),
-    ]
-
-
-def _wait_all(futures: Iterable[Future[Any]]) -> None:
-    """Wait for every call; then raise the first failure, if any."""
-    errors = [f.exception() for f in futures]
-    first = next((e for e in errors if e is not None), None)
-    if first is not None:
-        raise first
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, TrackingError):
+        return "; ".join([exc.message, *exc.details])
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _raise_if_failed(future: Future[Any]) -> None:
@@ -259,6 +352,10 @@ def _new_handle() -> str:
 
 def _enabled(config: DictConfig) -> bool:
     return bool(config.tracking.enabled)
+
+
+def _timeout(config: DictConfig) -> float:
+    return float(config.tracking.get("timeout_s") or DEFAULT_TIMEOUT_S)
 
 
 def _experiment_name(config: DictConfig) -> str:
