@@ -26,7 +26,7 @@ from nexus.manifest import Manifest, code_version
 from nexus.objective import objective_value
 from nexus.orphans import mark_orphans
 from nexus.plan import Plan, build_plan
-from nexus.processes import end_with_parent
+from nexus.processes import interrupt_when_parent_dies
 from nexus.resume import resume_commands
 from nexus.rundirs import user_overrides
 from nexus.runner import run_plan
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Job", "PreflightCallback", "ensure_raw_data", "prepare", "session_for"]
 
 log = logging.getLogger("nexus")
+_GRACE_S = 10.0  # what a worker whose command died gets to end its job
 
 
 def session_for(cfg: DictConfig, session: Session | None = None) -> Session:
@@ -153,9 +154,12 @@ class Job:
         return self._run(cfg, self.session, mlflow_run)
 
     def _end_with_command(self) -> None:
-        """In a worker process the command started (joblib): end when it dies, as Ctrl-C would."""
+        """In a worker process the command started (joblib): end when it dies, as Ctrl-C would.
+
+        The job then ends its MLflow run KILLED and its run.json interrupted, within moments.
+        """
         signal.signal(signal.SIGTERM, _interrupt)
-        end_with_parent(signal.SIGTERM)
+        interrupt_when_parent_dies(grace_s=_GRACE_S)
 
     def _run(self, cfg: DictConfig, session: Session, mlflow_run: JobRun | None) -> float | None:
         hydra = HydraConfig.get()

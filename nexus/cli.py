@@ -49,9 +49,15 @@ def run() -> NoReturn:
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
     finally:
+        # The command is over: another Ctrl-C ends the process now, without a traceback.
+        signal.signal(signal.SIGINT, _exit_interrupted)
         if helper is not None:
             helper.close(0)  # a helper main() never used (it closes the one it used)
     exit_now(code)
+
+
+def _exit_interrupted(signum: int, frame: FrameType | None) -> None:
+    os._exit(EXIT_INTERRUPTED)
 
 
 _NO_RUN_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c"}
