@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NoReturn
@@ -60,6 +61,9 @@ def start_helper() -> Helper | None:
 def exit_now(code: int) -> NoReturn:
     """End the process as a normal exit would (threads, exit handlers, streams), but at once."""
     if not enabled("fast_exit"):
+        # The interpreter's teardown puts Ctrl-C back to its default, which would kill the
+        # process mid-exit: the command is over, so it is ignored from here on.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.exit(code)
     import atexit
     import threading

@@ -167,16 +167,18 @@ def _steps_done(project: Path) -> Callable[[], bool]:
 
 
 @pytest.mark.parametrize(
-    ("env", "when"),
+    ("env", "when", "presses"),
     [
         # The helper: the steps ran, and the job's end waits for the server.
-        pytest.param({}, "steps done", id="helper-job-end"),
+        pytest.param({}, "steps done", 1, id="helper-job-end"),
+        pytest.param({}, "steps done", 3, id="helper-job-end-3-presses"),
         # In-process: the store is opened before the job, and that waits for the server.
-        pytest.param({"NEXUS_NO_SPEEDUPS": "1"}, "opening", id="in-process-opening"),
+        pytest.param({"NEXUS_NO_SPEEDUPS": "1"}, "opening", 1, id="in-process-opening"),
+        pytest.param({"NEXUS_NO_SPEEDUPS": "1"}, "opening", 3, id="in-process-3-presses"),
     ],
 )
 def test_ctrl_c_while_a_silent_server_keeps_nexus_waiting_ends_the_command(
-    toy_project: Path, silent_server: SilentServer, env: dict, when: str
+    toy_project: Path, silent_server: SilentServer, env: dict, when: str, presses: int
 ) -> None:
     process = start_nexus(
         toy_project,
@@ -190,7 +192,10 @@ def test_ctrl_c_while_a_silent_server_keeps_nexus_waiting_ends_the_command(
         _wait_for(_steps_done(toy_project))
     time.sleep(3)  # now waiting for the server
     interrupted = time.monotonic()
-    process.send_signal(signal.SIGINT)
+    for press in range(presses):  # an impatient user presses again while nexus cleans up
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGINT)
+        time.sleep(0.3 if press < presses - 1 else 0)
     stdout, stderr = process.communicate(timeout=120)
     seconds = time.monotonic() - interrupted
     tree.stop()
