@@ -34,7 +34,7 @@ from nexus.session import Session, current_session
 from nexus.settings import check_settings
 
 if TYPE_CHECKING:
-    from nexus.tracking import JobRun
+    from nexus.tracker import JobRun
 
 __all__ = ["Job", "PreflightCallback", "ensure_raw_data", "prepare", "session_for"]
 

@@ -144,7 +144,7 @@ def _run_hydra(args: list[str], helper: Helper | None = None) -> int:
     from nexus.project import find_project
     from nexus.session import Session
     from nexus.speedups import objects_frozen
-    from nexus.tracking import Tracker
+    from nexus.tracker import Tracker
 
     project = find_project()
     selected = _selected_cases(args)

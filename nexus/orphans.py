@@ -24,7 +24,7 @@ from nexus.manifest import process_start
 from nexus.rundirs import manifest_partials, read_manifest, run_manifests, write_manifest
 
 if TYPE_CHECKING:
-    from nexus.tracking import Tracker
+    from nexus.tracker import Tracker
 
 __all__ = ["is_orphan", "mark_orphans"]
 

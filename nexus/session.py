@@ -20,13 +20,13 @@ from nexus.project import Project
 from nexus.registry import Registry
 
 if TYPE_CHECKING:
-    from nexus.tracking import Tracker
+    from nexus.tracker import Tracker
 
 __all__ = ["Session", "current_session"]
 
 
 def _new_tracker() -> Tracker:
-    from nexus.tracking import Tracker
+    from nexus.tracker import Tracker
 
     return Tracker()
 

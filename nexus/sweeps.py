@@ -26,7 +26,7 @@ from nexus.rundirs import MANIFEST, read_manifest
 from nexus.session import current_session
 
 if TYPE_CHECKING:
-    from nexus.tracking import Tracker
+    from nexus.tracker import Tracker
 
 __all__ = ["SweepCallback", "SweepJob", "finish_sweep", "sweep_jobs"]
 
