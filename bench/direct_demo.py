@@ -18,9 +18,9 @@ from pathlib import Path
 project = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(project))
 
-from nexus.context import Metrics  # noqa: E402
+from nexus.core.context import Metrics  # noqa: E402
+from nexus.core.progress import Progress  # noqa: E402
 from nexus.handlers import CsvHandler, FramesHandler, Mp4Handler, ParquetHandler  # noqa: E402
-from nexus.progress import Progress  # noqa: E402
 from plugins.demo.compensator import CompensatorConfig, compensate  # noqa: E402
 from plugins.demo.renderer import RendererConfig, render  # noqa: E402
 from plugins.demo.video import VideoConfig, create_video  # noqa: E402

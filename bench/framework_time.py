@@ -42,8 +42,8 @@ started = time.perf_counter()
 import hydra  # noqa: E402, F401
 from hydra.core.global_hydra import GlobalHydra  # noqa: E402, F401
 
-import nexus.app  # noqa: E402
-import nexus.cli  # noqa: E402
+import nexus.app.task  # noqa: E402
+import nexus.cli.main  # noqa: E402
 
 spent["import hydra and nexus"] = time.perf_counter() - started
 
@@ -70,18 +70,18 @@ def timed(label: str, module: str, attr: str, owner: str | None = None) -> None:
     setattr(holder, attr, wrapper)
 
 
-timed("steps (their own work)", "nexus.runner", "_run_step")
-timed("discovery", "nexus.discovery", "discover")
-timed("discovery", "nexus.app", "discover")
-timed("config stores", "nexus.compose", "register_configs")
+timed("steps (their own work)", "nexus.run.runner", "_run_step")
+timed("discovery", "nexus.core.discovery", "discover")
+timed("discovery", "nexus.app.task", "discover")
+timed("config stores", "nexus.config.compose", "register_configs")
 timed(
     "hydra compose", "hydra._internal.config_loader_impl", "load_configuration", "ConfigLoaderImpl"
 )
-timed("validate + plan (prepare)", "nexus.app", "prepare")
-timed("manifest writes", "nexus.rundirs", "write_manifest")
-timed("manifest writes", "nexus.manifest", "write_manifest")
-timed("git version", "nexus.manifest", "code_version")
-timed("git version", "nexus.app", "code_version")
+timed("validate + plan (prepare)", "nexus.app.task", "prepare")
+timed("manifest writes", "nexus.run.rundirs", "write_manifest")
+timed("manifest writes", "nexus.run.manifest", "write_manifest")
+timed("git version", "nexus.run.manifest", "code_version")
+timed("git version", "nexus.app.task", "code_version")
 timed("hydra plugin scan", "hydra.core.plugins", "_initialize", "Plugins")
 timed("hydra job files + logging", "hydra.core.utils", "_save_config")
 timed("hydra job files + logging", "hydra.core.utils", "configure_log")

@@ -1,4 +1,4 @@
-"""What each speed-up of `nexus.speedups` buys: the demo with all on, all off, and each off alone.
+"""What each speed-up of `nexus.cli.speedups` buys: the demo with all on, all off, and each off alone.
 
     python bench/speedups.py [--repeat N] [--sweep]
 

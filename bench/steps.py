@@ -27,9 +27,9 @@ sys.path.insert(0, str(TREE))  # NEXUS_BENCH_TREE=<checkout> measures that check
 import numpy as np
 import pandas as pd
 
-from nexus.context import Metrics
+from nexus.core.context import Metrics
+from nexus.core.progress import Progress
 from nexus.handlers import FrameSequence, FramesHandler, Mp4Handler
-from nexus.progress import Progress
 from plugins.demo import data_generator as demo
 from plugins.demo.compensator import CompensatorConfig, compensate
 from plugins.demo.renderer import RendererConfig, render

@@ -4,12 +4,12 @@ Plugins are plain functions marked with `@plugin`; their pydantic config models 
 inputs and outputs with `DataSource`/`DataSink`; `@handler` classes teach the DataHub a format.
 """
 
-from nexus.context import Metrics, RunContext
+from nexus.core.context import Metrics, RunContext
+from nexus.core.hub import DataHub
+from nexus.core.markers import DataSink, DataSource
+from nexus.core.processes import end_with_parent
+from nexus.core.registry import generator, handler, plugin
 from nexus.errors import NexusError
-from nexus.hub import DataHub
-from nexus.markers import DataSink, DataSource
-from nexus.processes import end_with_parent
-from nexus.registry import generator, handler, plugin
 
 __all__ = [
     "DataHub",

@@ -1,6 +1,6 @@
 """`python -m nexus`."""
 
-from nexus.cli import run
+from nexus.cli.main import run
 
 if __name__ == "__main__":
     run()

@@ -6,9 +6,9 @@
         run = run_plugin(smooth, inputs={"predicted_states": table}, params={"window": 3})
         assert run.metrics["max_speed"] < 2
 
-`run_plugin` goes through the same code as a real run: `nexus.config` validates the
+`run_plugin` goes through the same code as a real run: `nexus.config.params` validates the
 parameters (unknown names and pydantic constraints are errors, all reported together),
-`nexus.runner` builds the config from the parameters and the inputs, injects what the
+`nexus.run.runner` builds the config from the parameters and the inputs, injects what the
 plugin's signature asks for, and checks its return value against its sink. Only the data
 stays in memory. The plugin's own exceptions reach the test unchanged.
 
@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:  # imported when used: pytest loads this module in every test session
-    from nexus.context import Metrics, RunContext
-    from nexus.hub import DataHub
-    from nexus.registry import PluginSpec, Registry
+    from nexus.core.context import Metrics, RunContext
+    from nexus.core.hub import DataHub
+    from nexus.core.registry import PluginSpec, Registry
 
 __all__ = [
     "CONFIG_YAML",
@@ -100,10 +100,10 @@ def run_plugin(
         ConfigError: the parameters or the inputs do not fit the plugin's config model.
         StepError: the plugin returned nothing although it declares an output.
     """
-    from nexus.context import Metrics, RunContext
-    from nexus.hub import DataHub
-    from nexus.plan import Step
-    from nexus.runner import build_config, call_plugin, store_result
+    from nexus.core.context import Metrics, RunContext
+    from nexus.core.hub import DataHub
+    from nexus.run.plan import Step
+    from nexus.run.runner import build_config, call_plugin, store_result
 
     spec = plugin_spec(plugin, registry)
     given = dict(inputs or {})
@@ -124,14 +124,14 @@ def run_plugin(
 
 def plugin_spec(plugin: Any, registry: Registry | None = None) -> PluginSpec:
     """The PluginSpec of a `@plugin` function, of a spec, or of a name in `registry`."""
+    from nexus.core.registry import PLUGIN_MARK, PluginSpec
     from nexus.errors import PluginError
-    from nexus.registry import PLUGIN_MARK, PluginSpec
 
     if isinstance(plugin, PluginSpec):
         return plugin
     if isinstance(plugin, str):
         if registry is None:
-            from nexus.catalog import load_catalog
+            from nexus.config.catalog import load_catalog
 
             registry = load_catalog().registry
         return registry.plugin_named(plugin, "given to run_plugin()")
@@ -145,12 +145,12 @@ def plugin_spec(plugin: Any, registry: Registry | None = None) -> PluginSpec:
 
 
 def _validated_params(spec: PluginSpec, params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters checked by nexus.config, as a real run checks `pipeline:`."""
+    """The parameters checked by nexus.config.params, as a real run checks `pipeline:`."""
     from omegaconf import OmegaConf
 
-    from nexus.config import Layers, step_parameters
+    from nexus.config.params import Layers, step_parameters
+    from nexus.core.registry import Registry
     from nexus.errors import ConfigError, problems
-    from nexus.registry import Registry
 
     _check_config_values(spec, params)
     cfg = OmegaConf.create(

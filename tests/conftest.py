@@ -23,8 +23,8 @@ from types import ModuleType
 import pytest
 from hydra.core.config_store import ConfigStore
 
-from nexus.cli import main
-from nexus.registry import Registry
+from nexus.cli.main import main
+from nexus.core.registry import Registry
 
 RESOURCES = Path(__file__).parent / "resources"
 

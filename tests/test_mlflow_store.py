@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nexus.mlflow_store import Store, TrackingError, is_remote, tracking_uri
+from nexus.tracking.store import Store, TrackingError, is_remote, tracking_uri
 
 ROOT = Path("/projects/p")
 

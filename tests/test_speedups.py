@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from nexus.speedups import SPEEDUPS, SWITCH, enabled, objects_frozen
+from nexus.cli.speedups import SPEEDUPS, SWITCH, enabled, objects_frozen
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_switched_off_nothing_is_frozen(monkeypatch: pytest.MonkeyPatch) -> None
 def test_the_exit_runs_exit_handlers_and_flushes_either_way(switch: str, code: int) -> None:
     script = (
         "import atexit, sys\n"
-        "from nexus.speedups import exit_now\n"
+        "from nexus.cli.speedups import exit_now\n"
         "atexit.register(lambda: print('handler ran'))\n"
         "sys.stdout.write('unflushed')\n"
         f"exit_now({code})\n"

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from nexus.core.registry import Registry
 from nexus.errors import ConfigError, NexusError, PluginError, StepError
-from nexus.registry import Registry
 from nexus.testing import CONFIG_YAML, TempProject, plugin_spec, run_plugin
 
 if TYPE_CHECKING:

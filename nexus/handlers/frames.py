@@ -13,10 +13,10 @@ from typing import Any, overload
 
 import numpy as np
 
+from nexus.core.registry import handler
 from nexus.errors import DataError
 from nexus.handlers.ffmpeg import Encoder, Mp4Settings, raw_input_args
 from nexus.handlers.png import PngWriter
-from nexus.registry import handler
 
 __all__ = [
     "FrameSequence",

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nexus.registry import handler
+from nexus.core.registry import handler
 
 __all__ = ["JsonHandler"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nexus.registry import handler
+from nexus.core.registry import handler
 
 __all__ = ["CsvHandler", "ParquetHandler"]
 

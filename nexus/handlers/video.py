@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from nexus.core.registry import handler
 from nexus.errors import DataError
 from nexus.handlers.ffmpeg import DEFAULT_FPS, Encoder, Mp4Settings, raw_input_args
 from nexus.handlers.frames import FrameSequence, encoded_alongside, frame_stream
 from nexus.handlers.png import png_size
-from nexus.registry import handler
 
 __all__ = ["Mp4Handler", "Video", "VideoFile"]
 

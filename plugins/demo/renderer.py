@@ -11,9 +11,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexus import DataSink, DataSource, plugin
+from nexus.core.progress import Progress
 from nexus.errors import DataError
 from nexus.handlers import FrameSequence
-from nexus.progress import Progress
 
 from . import require_columns
 from .canvas import Scene, Track, camera_path

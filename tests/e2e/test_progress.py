@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from e2e_helpers import HERE, _clean_env, nexus
 
-from nexus.progress import Progress, SweepProgress, format_seconds
+from nexus.core.progress import Progress, SweepProgress, format_seconds
 
 CLEAR = "\r\x1b[K"
 QUIET = ("case=frames", "tracking.enabled=false")  # progress is the point here, not MLflow

@@ -41,7 +41,7 @@ def test_a_sweep_is_a_parent_run_with_one_child_per_job(toy_project, mlflow_serv
     assert params(child)["case"] == "toy"
     assert params(child)["steps"] == "Double, Sum"
     assert "seconds.double" in metrics(child)
-    assert "pipeline.factor=" in tags(child)["nexus.overrides"]
+    assert "pipeline.factor=" in tags(child)["nexus.config.overrides"]
     assert Path(tags(child)["nexus.run_dir"]).is_dir()
     assert server.artifacts(child["info"]["run_id"]) == [
         "config",
@@ -140,7 +140,7 @@ def test_tracking_to_a_server_uri(toy_project, tmp_path, mlflow_server_for):
 
 def test_tracking_disabled_never_imports_mlflow(toy_project):
     code = (
-        "import sys; from nexus.cli import main; "
+        "import sys; from nexus.cli.main import main; "
         "rc = main(['case=toy', 'tracking.enabled=false']); "
         "print('exit', rc, 'mlflow loaded:', any(m.split('.')[0] == 'mlflow' for m in sys.modules))"
     )

@@ -8,8 +8,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexus import DataSink, plugin
+from nexus.core.progress import Progress
 from nexus.handlers import FrameSequence
-from nexus.progress import Progress
 
 
 class FrameMakerConfig(BaseModel):

@@ -1,0 +1,1 @@
+"""The Hydra application: the task that runs one job, sweeps, objectives, launchers, logs."""

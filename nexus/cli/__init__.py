@@ -1,0 +1,1 @@
+"""The command line: dispatch, error reporting, docs, list, new-case and generate-data."""

@@ -1,0 +1,1 @@
+"""The config tree: case files, framework settings, Hydra composition, parameter validation."""

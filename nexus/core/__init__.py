@@ -1,0 +1,1 @@
+"""The bottom layer: markers, the registry, the data hub, discovery and the project."""

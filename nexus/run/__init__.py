@@ -1,0 +1,1 @@
+"""One run: its plan, the runner, run directories, the manifest, orphans and resume hints."""

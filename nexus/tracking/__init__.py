@@ -1,0 +1,1 @@
+"""MLflow tracking: the Hydra callback, the recorder, its helper process and the store."""
