@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from nexus.core.context import Metrics, RunContext
     from nexus.core.hub import DataHub
     from nexus.core.markers import DataSink, DataSource
+    from nexus.core.processes import end_with_parent
     from nexus.core.progress import Progress
     from nexus.core.registry import generator, handler, plugin
     from nexus.core.specs import Handler
@@ -53,6 +54,7 @@ __all__ = [
     "StepError",
     "Video",
     "__version__",
+    "end_with_parent",
     "generator",
     "handler",
     "plugin",
@@ -76,6 +78,7 @@ _HOMES = {
     "RunContext": "nexus.core.context",
     "StepError": "nexus.errors",
     "Video": "nexus.handlers",
+    "end_with_parent": "nexus.core.processes",
     "generator": "nexus.core.registry",
     "handler": "nexus.core.registry",
     "plugin": "nexus.core.registry",

@@ -1,8 +1,9 @@
 """Fixtures: fresh registries, example modules from tests/resources, temporary projects.
 
-Every project test runs `nexus.cli.main([...])` in this process, so the fixtures undo what a
-run leaves behind: imported `plugins.*` modules, sys.path entries, Hydra's ConfigStore nodes,
-the session, logging handlers and the SIGTERM handler.
+Every project test runs `nexus.cli.main([...])` in this process. main() puts back what Hydra
+needs of the process (argv, stderr, logging, its global instance, the SIGTERM handler), and
+the command's state lives in its session; what remains to undo is what importing a project's
+code leaves: its `plugins.*` modules, its sys.path entry, and its configs in Hydra's store.
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
-import logging
 import os
 import shutil
-import signal
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -23,9 +22,7 @@ from types import ModuleType
 
 import pytest
 from hydra.core.config_store import ConfigStore
-from hydra.core.global_hydra import GlobalHydra
 
-from nexus.app.task import use_session
 from nexus.cli.main import main
 from nexus.core.registry import Registry
 
@@ -62,26 +59,16 @@ def load_module(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleType]:
 
 @pytest.fixture
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Undo, after the test, what discovery and Hydra leave in this process."""
+    """Undo, after the test, what importing a project's code leaves in this process."""
     # Like the `nexus` console script: no cwd on sys.path, no other project's `plugins/`.
     monkeypatch.setattr(sys, "path", [p for p in sys.path if _keeps(p)])
-    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
     saved = _pop_modules(lambda name, module: _is_plugins(name))
-    root_handlers = list(logging.getLogger().handlers)
-    sigterm = signal.getsignal(signal.SIGTERM)
     importlib.invalidate_caches()
     yield
     _pop_modules(lambda name, module: _is_plugins(name) or _lives_in(module, tmp_path))
     sys.modules.update(saved)
     for key in ("case", "plugin_defaults", "nexus.yaml"):
         ConfigStore.instance().repo.pop(key, None)
-    use_session(None)
-    GlobalHydra.instance().clear()
-    for handler in list(logging.getLogger().handlers):
-        if handler not in root_handlers:
-            logging.getLogger().removeHandler(handler)
-            handler.close()
-    signal.signal(signal.SIGTERM, sigterm)
 
 
 def _keeps(entry: str) -> bool:

@@ -2,7 +2,8 @@
 jobs, `summary.csv`, `summary.png`, the best job by the objective, and the parent run closed.
 
 The end runs from Hydra's `on_multirun_end`, or from the CLI when a failed job made Hydra
-raise (then `on_multirun_end` is never called).
+raise (then `on_multirun_end` is never called): the callback leaves its `finish` in the
+session for that.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
@@ -29,11 +30,14 @@ from nexus.app.sweep_console import SweepProgress, print_table, quiet_optuna
 from nexus.config.overrides import parse_override
 from nexus.errors import Abort, NexusError
 from nexus.run.manifest import MANIFEST, read_manifest
+from nexus.tracking.session import current_session
+
+if TYPE_CHECKING:
+    from nexus.tracking.tracker import Tracker
 
 __all__ = [
     "SweepCallback",
     "SweepJob",
-    "finish_active_sweep",
     "finish_sweep",
     "format_failures",
     "sweep_jobs",
@@ -41,8 +45,6 @@ __all__ = [
 
 log = logging.getLogger("nexus.app.sweeps")
 MAX_TABLE_METRICS = 4  # more go to summary.csv only: the table must stay readable
-_active: DictConfig | None = None
-_watcher: SweepProgress | None = None
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,15 @@ class SweepJob:
 class SweepCallback(Callback):
     """Checks a search, counts jobs done while the sweep runs, and summarises it at the end."""
 
+    def __init__(self) -> None:
+        self.config: DictConfig | None = None  # the sweep's, from its start to its summary
+        self.watcher: SweepProgress | None = None
+        self.tracker: Tracker | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": None, "watcher": None, "tracker": None}  # a worker's copy: nothing
+
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        global _active, _watcher
         try:
             prepare_search(config)
         except NexusError as exc:
@@ -74,35 +83,39 @@ class SweepCallback(Callback):
         prepare_launcher(config)  # the sweeper makes the launcher from this config next
         if is_search(config):
             quiet_optuna()
-        _active = config
+        self.config = config
+        session = current_session()
+        if session is not None:
+            self.tracker = session.tracker
+            session.finish_sweep = self.finish  # for the CLI, when a failed job stops Hydra
         if not OmegaConf.is_missing(config, "case"):
             sweep_dir = Path(config.hydra.sweep.dir)
-            _watcher = SweepProgress(sweep_dir, planned_jobs(config)).start()
+            self.watcher = SweepProgress(sweep_dir, planned_jobs(config)).start()
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
-        if _watcher is not None:  # the job ran in this process (the basic launcher): count now
-            _watcher.poll()
+        if self.watcher is not None:  # the job ran in this process (the basic launcher): count
+            self.watcher.poll()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        finish_active_sweep()
+        self.finish()
+
+    def finish(self, interrupted: bool = False) -> list[SweepJob] | None:
+        """Summarise the sweep, once; None when there is none (or it was summarised)."""
+        config, self.config = self.config, None
+        watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.stop()
+        return finish_sweep(config, self.tracker, interrupted) if config is not None else None
 
 
-def finish_active_sweep(interrupted: bool = False) -> list[SweepJob] | None:
-    """Summarise the sweep this process started, once; None when there is none."""
-    global _active, _watcher
-    config, _active = _active, None
-    watcher, _watcher = _watcher, None
-    if watcher is not None:
-        watcher.stop()
-    return finish_sweep(config, interrupted) if config is not None else None
-
-
-def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob]:
+def finish_sweep(
+    config: DictConfig, tracker: Tracker | None = None, interrupted: bool = False
+) -> list[SweepJob]:
     """Write the summary files, print the table, log and close the parent MLflow run."""
     from nexus.run.orphans import mark_orphans
 
     sweep_dir = Path(config.hydra.sweep.dir)
-    mark_orphans(sweep_dir, config)  # jobs whose worker process was killed
+    mark_orphans(sweep_dir, config, tracker)  # jobs whose worker process was killed
     jobs = sweep_jobs(sweep_dir)
     swept = swept_keys(jobs)
     if jobs:
@@ -122,7 +135,8 @@ def finish_sweep(config: DictConfig, interrupted: bool = False) -> list[SweepJob
     if unlogged is not None:
         print(f"warning: {unlogged}", flush=True)
     ending = "KILLED" if interrupted else "FAILED" if any(not j.ok for j in jobs) else "FINISHED"
-    _close_parent(config, sweep_dir, ending, best)
+    if tracker is not None:
+        _close_parent(config, tracker, sweep_dir, ending, best)
     return jobs
 
 
@@ -217,10 +231,10 @@ def format_failures(jobs: list[SweepJob]) -> str:
     return "\n".join(blocks)
 
 
-def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best | None) -> None:
-    from nexus.tracking.callback import close_run, parent_run, show_runs_page
-
-    handle = parent_run(config) if config.tracking.enabled else None
+def _close_parent(
+    config: DictConfig, tracker: Tracker, sweep_dir: Path, ending: str, best: Best | None
+) -> None:
+    handle = tracker.parent_run(config) if config.tracking.enabled else None
     if handle is None:
         return
     names = ("summary.csv", "summary.png", "optimization_results.yaml")
@@ -229,8 +243,14 @@ def _close_parent(config: DictConfig, sweep_dir: Path, ending: str, best: Best |
         logged["params"] = {f"best.{k}": str(v) for k, v in best.params.items()}
         logged["metrics"] = {f"best.{best.metric}": best.value}
         logged["tags"] = {"nexus.best": best.line()}
-    close_run(handle, ending, **logged)
-    show_runs_page(config)
+    from nexus.tracking.callback import show_runs_page
+    from nexus.tracking.store import TrackingError
+
+    try:
+        tracker.end(handle, ending, **logged)
+        show_runs_page(config, tracker)
+    except TrackingError as exc:
+        tracker.report(f"{exc.message} (the sweep's run)")
 
 
 def _shown(path: Path) -> Path:

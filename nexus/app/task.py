@@ -1,4 +1,4 @@
-"""What Hydra runs: the preflight callback, and the task function that runs one job.
+"""What Hydra runs: the preflight callback, and the task function (`Job`) that runs one job.
 
 Everything a job needs comes from its config (`paths.root` leads to the project), so a job
 runs the same in this process, in a joblib worker, or on another host.
@@ -6,14 +6,13 @@ runs the same in this process, in a joblib worker, or on another host.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
+import os
+import signal
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
@@ -25,11 +24,9 @@ from nexus.config.params import Layers, step_parameters
 from nexus.config.settings import check_settings
 from nexus.config.wiring import wired_steps
 from nexus.core.context import RunContext
-from nexus.core.discovery import discover
 from nexus.core.generated import mark_generated
 from nexus.core.hub import DataHub
-from nexus.core.project import Project
-from nexus.core.registry import Registry
+from nexus.core.processes import interrupt_when_parent_dies
 from nexus.errors import Abort, Interrupted, NexusError, ProjectError
 from nexus.run.cache.control import cache_session, rerun_steps
 from nexus.run.manifest import Manifest, code_version
@@ -38,45 +35,28 @@ from nexus.run.plan import Plan, build_plan
 from nexus.run.resume import rerun_command, resume_commands
 from nexus.run.rundirs import run_inside, user_overrides
 from nexus.run.runner import run_plan
-from nexus.tracking.callback import job_run_id
-from nexus.tracking.helper import helper_process
+from nexus.tracking.session import Session, current_session
 
-__all__ = ["PreflightCallback", "Session", "ensure_raw_data", "prepare", "run_job", "use_session"]
+if TYPE_CHECKING:
+    from nexus.tracking.tracker import JobRun
+
+__all__ = ["Job", "PreflightCallback", "ensure_raw_data", "prepare", "session_for"]
 
 log = logging.getLogger("nexus")
+_GRACE_S = 10.0  # what a worker whose command died gets to end its job
 
 
-@dataclass(frozen=True)
-class Session:
-    """The project and the registry of this process."""
-
-    project: Project
-    registry: Registry
-
-
-_session: Session | None = None
+def session_for(cfg: DictConfig, session: Session | None = None) -> Session:
+    """`session` (else the current one) if it is the config's project's, else a new one."""
+    session = session or current_session()
+    if session is None or session.project.root != Path(cfg.paths.root):
+        session = Session.discovered(Path(cfg.paths.root), list(cfg.get("plugin_modules") or []))
+    return session
 
 
-def use_session(session: Session | None) -> None:
-    """Set the session this process runs jobs with (the CLI sets it after discovery)."""
-    global _session
-    _session = session
-
-
-def session_for(cfg: DictConfig) -> Session:
-    """This process's session, discovered afresh when it is missing (a new worker process)."""
-    root = Path(cfg.paths.root)
-    if _session is None or _session.project.root != root:
-        project = Project(root)
-        use_session(Session(project, discover(project, list(cfg.get("plugin_modules") or []))))
-    assert _session is not None
-    return _session
-
-
-def prepare(cfg: DictConfig, overrides: list[str], run_dir: Path) -> Plan:
+def prepare(cfg: DictConfig, session: Session, overrides: list[str], run_dir: Path) -> Plan:
     """Validate the settings, parameters and plan; raw data is generated when missing."""
     check_settings(cfg)
-    session = session_for(cfg)
     layers = Layers.of(session.project, cfg, overrides)
     params = step_parameters(cfg, session.registry, layers)
     rerun_steps(cfg.get("rerun"), [str(s) for s in cfg.case.steps], str(cfg.case.name))
@@ -136,12 +116,13 @@ class PreflightCallback(Callback):
 
     @staticmethod
     def _check(config: DictConfig) -> None:
+        session = session_for(config)
         try:
-            prepare(config, list(config.hydra.overrides.task), _placeholder(config))
+            prepare(config, session, list(config.hydra.overrides.task), _placeholder(config))
             _check_writable(Path(config.paths.outputs) / str(config.case.name))
         except NexusError as exc:
             raise Abort(exc) from exc
-        mark_orphans(Path(config.paths.outputs) / str(config.case.name), config)
+        mark_orphans(Path(config.paths.outputs) / str(config.case.name), config, session.tracker)
 
 
 def _refuse_used_dir(section: DictConfig, key: str) -> None:
@@ -187,77 +168,106 @@ def _placeholder(config: DictConfig) -> Path:
     return Path(config.paths.outputs) / str(config.case.name) / "(new run)"
 
 
-@contextlib.contextmanager
-def objects_frozen() -> Iterator[None]:
-    """Exempt what exists now (modules, plugins, the config) from garbage collection meanwhile.
+class Job:
+    """Hydra's task function: runs one job in the directory Hydra made for it.
 
-    It lives as long as the run anyway: the collector's full passes then skip it (each took
-    50-70 ms in a demo run), and the worker processes a step forks share its memory pages
-    instead of copying those the collector touches. Unfrozen at the end, so that nexus called
-    as a library leaves nothing uncollectable.
+    Its fields live as long as the command: the session, and the MLflow run of the job about
+    to run, which the tracking callback hands it (`attach_mlflow_run`). A worker process of
+    a sweep receives a fresh copy (see `__reduce__`) and makes its own session.
     """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
+    def __init__(self, session: Session | None = None, command_pid: int | None = None) -> None:
+        self.session = session
+        self.command_pid = command_pid or os.getpid()  # the `python -m nexus` process
+        self._mlflow_run: JobRun | None = None
 
-def run_job(cfg: DictConfig) -> float | None:
-    """Hydra's task function: run one job in the directory Hydra made for it."""
-    with objects_frozen():
-        return _run_job(cfg)
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Job, (None, self.command_pid))  # the session and the run stay here
 
+    def attach_mlflow_run(self, run: JobRun) -> None:
+        """The MLflow run of the job about to run (called by the tracking callback)."""
+        self._mlflow_run = run
 
-def _run_job(cfg: DictConfig) -> float | None:
-    hydra = HydraConfig.get()
-    run_dir = Path(hydra.runtime.output_dir)
-    overrides = user_overrides(hydra.overrides.task)
-    manifest = Manifest.start(
-        run_dir,
-        case=str(cfg.case.name),
-        overrides=overrides,
-        only=cfg.get("only"),
-        code=code_version(Path(str(cfg.paths.root))),
-        late={"mlflow_run_id": job_run_id} if cfg.tracking.get("enabled") else None,
-        recorder=helper_process() if cfg.tracking.get("enabled") else None,
-    )
-    plan: Plan | None = None
-    try:
-        plan = prepare(cfg, overrides, run_dir)
-        if plan.inputs_from is not None:
-            log.info("inputs from the earlier run %s", plan.inputs_from)
-            manifest.data["inputs_from"] = str(plan.inputs_from)
-            manifest.data["inputs_origin"] = plan.inputs_origin
-        metrics = run_plan(
-            plan,
-            DataHub(plan.entries, run_dir),
-            _context(cfg, session_for(cfg), run_dir),
-            manifest,
-            cache_session(cfg, plan, run_dir),
+    def __call__(self, cfg: DictConfig) -> float | None:
+        mlflow_run, self._mlflow_run = self._mlflow_run, None
+        if os.getpid() != self.command_pid and os.getppid() == self.command_pid:
+            self._end_with_command()
+        self.session = session_for(cfg, self.session)
+        return self._run(cfg, self.session, mlflow_run)
+
+    def _end_with_command(self) -> None:
+        """In a worker process the command started (joblib): end when it dies, as Ctrl-C would.
+
+        The job then ends its MLflow run KILLED and its run.json interrupted, within moments.
+        """
+        signal.signal(signal.SIGTERM, _interrupt)
+        interrupt_when_parent_dies(grace_s=_GRACE_S)
+
+    def _run(self, cfg: DictConfig, session: Session, mlflow_run: JobRun | None) -> float | None:
+        hydra = HydraConfig.get()
+        run_dir = Path(hydra.runtime.output_dir)
+        overrides = user_overrides(hydra.overrides.task)
+        tracked = bool(cfg.tracking.get("enabled")) and mlflow_run is not None
+        manifest = Manifest.start(
+            run_dir,
+            case=str(cfg.case.name),
+            overrides=overrides,
+            only=cfg.get("only"),
+            code=code_version(Path(str(cfg.paths.root))),
+            late={"mlflow_run_id": mlflow_run.run_id} if tracked and mlflow_run else None,
+            recorder=_recorder(session) if tracked else None,
         )
-        objective = objective_value(cfg, metrics.values)  # a search fails a run without it
-    except KeyboardInterrupt as exc:
-        manifest.finish("interrupted", exc)
-        # Hydra skips on_job_end on Ctrl-C; in a worker process nobody else would end the run.
-        from nexus.tracking.callback import end_open_runs
-
-        end_open_runs("KILLED")
-        cached = bool(cfg.get("cache", True))
-        hint = _resume_hint(manifest, plan, overrides, cached, "interrupted")
-        raise Interrupted([f"log: {run_dir / 'nexus.log'}", *hint]) from exc
-    except BaseException as exc:
-        log.debug("the run failed", exc_info=True)  # the console formatter drops tracebacks
-        manifest.finish("failed", exc)
-        if isinstance(exc, NexusError):
-            exc.details.append(f"log: {run_dir / 'nexus.log'}")
+        plan: Plan | None = None
+        try:
+            plan = prepare(cfg, session, overrides, run_dir)
+            if plan.inputs_from is not None:
+                log.info("inputs from the earlier run %s", plan.inputs_from)
+                manifest.data["inputs_from"] = str(plan.inputs_from)
+                manifest.data["inputs_origin"] = plan.inputs_origin
+            metrics = run_plan(
+                plan,
+                DataHub(plan.entries, run_dir),
+                _context(cfg, session, run_dir),
+                manifest,
+                cache_session(cfg, plan, run_dir),
+            )
+            objective = objective_value(cfg, metrics.values)  # a search fails a run without it
+        except KeyboardInterrupt as exc:
+            if mlflow_run is not None:
+                mlflow_run.tracker.interrupted = True
+            manifest.finish("interrupted", exc)
+            # Hydra skips on_job_end on Ctrl-C; in a worker process nobody else would end it.
+            if mlflow_run is not None:
+                mlflow_run.end("KILLED")
+            if os.getpid() != self.command_pid and os.getppid() != self.command_pid:
+                os._exit(1)  # the command is gone: nobody will take this job's result
             cached = bool(cfg.get("cache", True))
-            exc.details.extend(_resume_hint(manifest, plan, overrides, cached))
-        raise
-    manifest.data["metrics"] = dict(metrics.values)
-    manifest.finish("completed")
-    log.info("run completed: %s", run_dir)
-    return objective  # what a search (hydra/sweeper=optuna) optimises
+            hint = _resume_hint(manifest, plan, overrides, cached, "interrupted")
+            raise Interrupted([f"log: {run_dir / 'nexus.log'}", *hint]) from exc
+        except BaseException as exc:
+            log.debug("the run failed", exc_info=True)  # the console formatter drops tracebacks
+            manifest.finish("failed", exc)
+            if isinstance(exc, NexusError):
+                exc.details.append(f"log: {run_dir / 'nexus.log'}")
+                cached = bool(cfg.get("cache", True))
+                exc.details.extend(_resume_hint(manifest, plan, overrides, cached))
+            raise
+        manifest.data["metrics"] = dict(metrics.values)
+        manifest.finish("completed")
+        log.info("run completed: %s", run_dir)
+        return objective  # what a search (hydra/sweeper=optuna) optimises
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}: the command ended")
+
+
+def _recorder(session: Session) -> dict[str, Any] | None:
+    """The MLflow helper's pid and start time, for run.json: who ends the run if nexus dies."""
+    from nexus.run.manifest import process_start
+
+    pid = session.tracker.helper_pid()
+    return {"pid": pid, "pid_started": process_start(pid)} if pid else None
 
 
 def _resume_hint(

@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import importlib
+import logging
 import os
 import re
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -25,6 +27,8 @@ from nexus.errors import Abort, NexusError, ProjectError, clipped, did_you_mean
 if TYPE_CHECKING:
     from nexus.config.cases import CaseFile
     from nexus.core.registry import Registry
+    from nexus.tracking.helper import Helper
+    from nexus.tracking.session import Session
 
 __all__ = ["main", "run"]
 
@@ -33,46 +37,32 @@ _DISK_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EFB
 
 
 def run() -> NoReturn:
-    """The `nexus` command and `python -m nexus`: `main`, beside MLflow's helper process.
+    """The `nexus` command and `python -m nexus`: `main`, with the speed-ups of `cli.speedups`.
 
     When the run will be tracked, the helper that loads mlflow is forked first (see
-    `nexus.tracking.helper`). The process then ends without the interpreter's teardown,
-    which frees every module's objects one by one (0.2 s after a demo run, more with mlflow
-    loaded): threads are joined and the exit handlers run (logging closes its files,
-    multiprocessing and joblib end their workers), as in a normal exit.
+    `nexus.tracking.helper`); the process ends without the interpreter's teardown.
     """
-    from nexus.tracking.helper import start_helper, stop_helper
+    from nexus.cli.speedups import exit_now, start_helper
 
     args = sys.argv[1:]
+    helper: Helper | None = None
     try:
-        from nexus.tracking.helper import start_helper, stop_helper
-
-        if _will_track(args):
-            start_helper()
-        try:
-            code = main(args)
-        finally:
-            stop_helper()
+        helper = start_helper() if _will_track(args) else None
+        code = main(args, helper)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
     except KeyboardInterrupt:  # before main() took over: imports, the helper's start
         code = _report("interrupted", EXIT_INTERRUPTED)
-    _exit_now(code)
+    finally:
+        # The command is over: another Ctrl-C ends the process now, without a traceback.
+        signal.signal(signal.SIGINT, _exit_interrupted)
+        if helper is not None:
+            helper.close(0)  # a helper main() never used (it closes the one it used)
+    exit_now(code)
 
 
-def _exit_now(code: int) -> NoReturn:
-    """Exit as the interpreter would (threads, exit handlers, streams), without its teardown."""
-    import atexit
-    import threading
-
-    shutdown = getattr(threading, "_shutdown", None)  # joins threads, as at a normal exit
-    if shutdown is not None:
-        shutdown()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code)
+def _exit_interrupted(signum: int, frame: FrameType | None) -> None:
+    os._exit(EXIT_INTERRUPTED)
 
 
 _NO_RUN_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c"}
@@ -101,15 +91,19 @@ def _will_track(args: list[str]) -> bool:
     return not isinstance(tracking, dict) or tracking.get("enabled") is not False
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run nexus with `argv` (default: the command line); returns the exit code."""
+def main(argv: Sequence[str] | None = None, helper: Helper | None = None) -> int:
+    """Run nexus with `argv` (default: the command line); returns the exit code.
+
+    `helper`: MLflow's helper process, if the entry point forked one. SIGTERM ends the
+    command as Ctrl-C does while it runs.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    sigterm = signal.signal(signal.SIGTERM, _terminate)
     try:
         command = SUBCOMMANDS.get(args[0]) if args else None
         if command is None:
             _check_words(args)
-        return command(args[1:]) if command else _run_hydra(args)
+        return command(args[1:]) if command else _run_hydra(args, helper)
     except NexusError as exc:
         return _report(exc.render())
     except Abort as exc:
@@ -131,11 +125,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except Exception as exc:
         return _report_other(exc)
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
 
 
-def _report_other(exc: Exception) -> int:
+def _report_other(exc: Exception, hints: _Hints | None = None) -> int:
     """A Hydra error or a bug: short on the console, whole in a file."""
-    message = _explain_hydra_error(exc)
+    message = _explain_hydra_error(exc, hints)
     if message is not None:
         return _report(message)
     log_file = _save_traceback(exc)
@@ -183,20 +179,20 @@ def _report(message: str, code: int = EXIT_ERROR) -> int:
     return code
 
 
-def _run_hydra(args: list[str]) -> int:
+def _run_hydra(args: list[str], helper: Helper | None = None) -> int:
     import hydra
-    from hydra.core.global_hydra import GlobalHydra
 
-    from nexus.app.task import Session, objects_frozen, run_job, use_session
+    from nexus.app.task import Job
     from nexus.cli.args import default_case, quote_cases
+    from nexus.cli.speedups import objects_frozen
     from nexus.config.compose import register_configs
     from nexus.config.overrides import check_overrides
     from nexus.config.params import read_global_config
     from nexus.core.discovery import discover
     from nexus.core.project import find_project
     from nexus.core.yamlio import check_yaml_tree
-    from nexus.run.rundirs import forget_claims
-    from nexus.tracking.callback import take_problems
+    from nexus.tracking.session import Session
+    from nexus.tracking.tracker import Tracker
 
     check_overrides(args)
     project = find_project()
@@ -219,36 +215,63 @@ def _run_hydra(args: list[str]) -> int:
     if unknown and not _is_help(args):
         raise _unknown_case(unknown[0], project.case_names())
     modules = global_config.get("plugin_modules") or []
-    registry = discover(project, modules)
-    use_session(Session(project, registry))
-    cases = register_configs(project, registry, set(selected))
-    _remember_parameters(registry, [cases[name] for name in selected if name in cases])
-    forget_claims()
-    take_problems()  # a failed earlier run in this process may have left some
-    GlobalHydra.instance().clear()  # a previous main() in this process leaves it set
-    os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
+    session = Session(project, discover(project, modules), Tracker(helper))
+    cases = register_configs(project, session.registry, set(selected))
+    hints = _Hints.of(session.registry, [cases[name] for name in selected if name in cases])
     app = hydra.main(config_path=str(project.conf_dir), config_name="config", version_base="1.3")
-    saved_argv = sys.argv
-    sys.argv = [saved_argv[0] if saved_argv else "nexus", *quote_cases(_flags_first(args))]
-    sys.stderr = _QuietHydra(sys.stderr)
     try:
-        with objects_frozen():  # the plugins' modules are loaded: see objects_frozen
-            app(run_job)()
+        argv = quote_cases(_flags_first(args))
+        # objects_frozen: the plugins' modules are loaded by now (see objects_frozen)
+        with _hydra_process_state(argv), session.active(), objects_frozen():
+            app(Job(session))()
     except BaseException as exc:
-        _close_after_failure(exc)
+        _close_after_failure(session, exc)
+        if isinstance(exc, Exception) and _explain_hydra_error(exc, hints) is not None:
+            return _report_other(exc, hints)
         raise
     finally:
-        sys.argv, sys.stderr = saved_argv, sys.stderr.stream  # type: ignore[attr-defined]
-    _raise_tracking_problems()
+        session.tracker.close()
+    _raise_tracking_problems(session)
     return EXIT_OK
 
 
-def _raise_tracking_problems() -> None:
+@contextlib.contextmanager
+def _hydra_process_state(args: list[str]) -> Iterator[None]:
+    """What Hydra's app needs of the process (argv, stderr, ...), put back afterwards.
+
+    Hydra reads its arguments from sys.argv, keeps a global instance, and replaces the root
+    logger's handlers with the run's; a command leaves the process as it found it.
+    """
+    from hydra.core.global_hydra import GlobalHydra
+
+    root = logging.getLogger()
+    saved_logging = (list(root.handlers), root.level)
+    saved_argv, saved_stderr = sys.argv, sys.stderr
+    saved_full_error = os.environ.get("HYDRA_FULL_ERROR")
+    GlobalHydra.instance().clear()  # a previous main() in this process leaves it set
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come to us, not to Hydra's printer
+    sys.argv = [saved_argv[0] if saved_argv else "nexus", *args]
+    sys.stderr = _QuietHydra(saved_stderr)
+    try:
+        yield
+    finally:
+        sys.argv, sys.stderr = saved_argv, saved_stderr
+        if saved_full_error is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved_full_error
+        GlobalHydra.instance().clear()
+        for handler in [h for h in root.handlers if h not in saved_logging[0]]:
+            handler.close()
+        root.handlers[:] = saved_logging[0]
+        root.setLevel(saved_logging[1])
+
+
+def _raise_tracking_problems(session: Session) -> None:
     """The runs completed, but MLflow did not record them all: say so, and exit 1."""
-    from nexus.tracking.callback import take_problems
     from nexus.tracking.store import TrackingError
 
-    problems = take_problems()
+    problems = session.tracker.take_problems()
     if problems:
         raise TrackingError(
             "the steps completed, but MLflow could not record the run",
@@ -279,14 +302,13 @@ class _QuietHydra:
         return getattr(self.stream, name)
 
 
-def _close_after_failure(exc: BaseException) -> None:
+def _close_after_failure(session: Session, exc: BaseException) -> None:
     """Summarise a sweep Hydra abandoned and end the MLflow runs left open."""
-    from nexus.app.sweeps import finish_active_sweep
-    from nexus.tracking.callback import end_open_runs
-
     interrupted = isinstance(exc, KeyboardInterrupt)
-    jobs = finish_active_sweep(interrupted)
-    end_open_runs("KILLED" if interrupted else "FAILED")
+    session.tracker.interrupted = session.tracker.interrupted or interrupted
+    finish, session.finish_sweep = session.finish_sweep, None
+    jobs = finish(interrupted) if finish is not None else None
+    session.tracker.end_open_runs("KILLED" if interrupted else "FAILED")
     if jobs and not interrupted:
         failed = [j for j in jobs if not j.ok]
         raise NexusError(
@@ -327,8 +349,11 @@ def _unknown_case(name: str, known: list[str]) -> ProjectError:
     )
 
 
-def _explain_hydra_error(exc: Exception) -> str | None:
-    """One readable message for Hydra's and OmegaConf's user-facing errors, else None."""
+def _explain_hydra_error(exc: Exception, hints: _Hints | None = None) -> str | None:
+    """One readable message for Hydra's and OmegaConf's user-facing errors, else None.
+
+    `hints`: what the chosen cases' steps take, for an unknown key's 'did you mean'.
+    """
     from hydra.errors import HydraException, MissingConfigException
     from omegaconf.errors import OmegaConfBaseException
 
@@ -344,7 +369,7 @@ def _explain_hydra_error(exc: Exception) -> str | None:
         return "no case chosen: add case=NAME\n  available cases: " + ", ".join(_cases())
     match = re.search(r"Could not override '([^']+)'", text)
     if match:
-        return _unknown_key(match.group(1))
+        return _unknown_key(match.group(1), hints or _Hints())
     cause = exc.__cause__
     lines = [clipped(line) for line in text.splitlines() if line.strip()][:6]
     if cause is not None and str(cause).strip() and str(cause).strip() not in text:
@@ -371,16 +396,16 @@ def _unknown_choice(text: str, options: Sequence[str] | None) -> str | None:
     return "\n  ".join(line for line in lines if line)
 
 
-def _unknown_key(key: str) -> str:
+def _unknown_key(key: str, hints: _Hints) -> str:
     lines = [f"unknown key in an override: '{key}'"]
     section, _, name = key.rpartition(".")
     if section == "pipeline":
-        hint = did_you_mean(name, sorted(_case_parameters))
+        hint = did_you_mean(name, sorted(hints.parameters))
         lines.append(hint.replace("'", "'pipeline.", 1).replace(" or '", " or 'pipeline."))
     elif key.startswith("steps."):
-        lines.append(_unknown_step_key(key.split(".")))
+        lines.append(_unknown_step_key(key.split("."), hints.steps))
     elif not section:  # a step's parameter given without its `pipeline.` prefix
-        known = sorted(_case_parameters)
+        known = sorted(hints.parameters)
         if name in known:
             lines.append(f"did you mean 'pipeline.{name}'? parameters go under pipeline.")
         else:
@@ -390,17 +415,17 @@ def _unknown_key(key: str) -> str:
     return "\n  ".join(line for line in lines if line)
 
 
-def _unknown_step_key(parts: list[str]) -> str:
+def _unknown_step_key(parts: list[str], steps: dict[str, set[str]]) -> str:
     """The hint for `steps.KEY.PARAM`: the step keys, or the parameters of that step."""
     step = parts[1] if len(parts) > 1 else ""
-    if step not in _case_steps:
-        hint = did_you_mean(step, sorted(_case_steps))
+    if step not in steps:
+        hint = did_you_mean(step, sorted(steps))
         return (
             f"no step of the case has the key '{step}'"
             + (f"; {hint}" if hint else "")
-            + f"; its steps: {', '.join(f'steps.{k}' for k in _case_steps)}"
+            + f"; its steps: {', '.join(f'steps.{k}' for k in steps)}"
         )
-    known = sorted(_case_steps[step] | {"enabled"})
+    known = sorted(steps[step] | {"enabled"})
     hint = did_you_mean(parts[-1], known)
     prefix = f"'steps.{step}."
     if hint:
@@ -408,20 +433,24 @@ def _unknown_step_key(parts: list[str]) -> str:
     return f"steps.{step} takes: {', '.join(known)}"
 
 
-_case_parameters: set[str] = set()  # the parameters of the chosen cases' steps
-_case_steps: dict[str, set[str]] = {}  # the chosen cases' step keys -> their parameters
+@dataclass
+class _Hints:
+    """What the chosen cases' steps take, for the 'did you mean' of an unknown override key."""
 
+    parameters: set[str] = field(default_factory=set)  # the steps' parameters
+    steps: dict[str, set[str]] = field(default_factory=dict)  # step key -> its parameters
 
-def _remember_parameters(registry: Registry, cases: list[CaseFile]) -> None:
-    from nexus.config.cases import step_key
+    @classmethod
+    def of(cls, registry: Registry, cases: list[CaseFile]) -> _Hints:
+        from nexus.config.cases import step_key
 
-    _case_parameters.clear()
-    _case_steps.clear()
-    for case in cases:
-        for entry in case.entries():
-            spec = registry.plugins.get(entry.plugin)
-            _case_parameters.update(spec.parameters if spec else ())
-            _case_steps[step_key(entry.step_name)] = set(spec.parameters if spec else ())
+        hints = cls()
+        for case in cases:
+            for entry in case.entries():
+                spec = registry.plugins.get(entry.plugin)
+                hints.parameters.update(spec.parameters if spec else ())
+                hints.steps[step_key(entry.step_name)] = set(spec.parameters if spec else ())
+        return hints
 
 
 def _cases() -> list[str]:
@@ -450,11 +479,12 @@ def _generate_data(args: list[str]) -> int:
     """`generate-data [case=NAME]`: (re)create the raw data of the cases that have a generator."""
     from omegaconf import OmegaConf
 
-    from nexus.app.task import Session, ensure_raw_data
+    from nexus.app.task import ensure_raw_data
     from nexus.config.cases import load_case
     from nexus.config.params import read_global_config
     from nexus.core.discovery import discover
     from nexus.core.project import find_project
+    from nexus.tracking.session import Session
 
     project = find_project()
     wanted = _selected_cases(args) or project.case_names()

@@ -27,8 +27,7 @@ def command(args: list[str]) -> int:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from nexus.app.task import Session, use_session
-    from nexus.cli.main import _remember_parameters, _unknown_case
+    from nexus.cli.main import _explain_hydra_error, _Hints, _report_other, _unknown_case
     from nexus.config.compose import register_configs
     from nexus.config.params import Layers, read_global_config, step_parameters
     from nexus.config.settings import check_settings
@@ -47,12 +46,16 @@ def command(args: list[str]) -> int:
     if cases[0] not in project.case_names():
         raise _unknown_case(cases[0], project.case_names())
     registry = discover(project, read_global_config(project).get("plugin_modules") or [])
-    use_session(Session(project, registry))
     read = register_configs(project, registry, {cases[0]})
-    _remember_parameters(registry, [read[cases[0]]] if cases[0] in read else [])
+    hints = _Hints.of(registry, [read[cases[0]]] if cases[0] in read else [])
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(project.conf_dir), version_base="1.3"):
-        cfg = compose("config", overrides=args)
+    try:
+        with initialize_config_dir(config_dir=str(project.conf_dir), version_base="1.3"):
+            cfg = compose("config", overrides=args)
+    except Exception as exc:
+        if _explain_hydra_error(exc, hints) is None:
+            raise
+        return _report_other(exc, hints)
     check_settings(cfg)
     params = step_parameters(cfg, registry, Layers.of(project, cfg, args))
     if _raw_data_missing(cfg, project, registry):

@@ -14,10 +14,10 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
 from nexus.config.cases import CaseFile, load_case, step_key
+from nexus.config.resolvers import register_resolvers
 from nexus.config.wiring import resolve_wiring
 from nexus.core.project import Project
 from nexus.core.registry import Registry
-from nexus.run.rundirs import register_resolvers
 
 __all__ = ["plugin_defaults", "register_configs", "step_defaults"]
 

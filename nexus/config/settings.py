@@ -45,6 +45,7 @@ class _Tracking(BaseModel):
     skip_handlers: list[str] = Field(default_factory=list)
     skip_outputs: list[str] = Field(default_factory=list)
     parent_run_id: str | None = None
+    timeout_s: float = Field(default=15.0, gt=0, le=86400)
 
 
 class _Settings(BaseModel):

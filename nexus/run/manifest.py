@@ -127,10 +127,17 @@ class Manifest:
         self.write(last=True)
 
     def write(self, last: bool = False) -> None:
+        stopped: KeyboardInterrupt | None = None
         for key, value_of in self.late.items():
             if self.data.get(key) is None:
-                self.data[key] = value_of(last)
+                try:
+                    self.data[key] = value_of(last)
+                except KeyboardInterrupt as exc:  # Ctrl-C while waiting: written without it
+                    stopped = exc
+                    break
         write_manifest(self.run_dir, self.data)
+        if stopped is not None:
+            raise stopped
 
     def _step(self, name: str) -> dict[str, Any]:
         return next(s for s in reversed(self.data["steps"]) if s["name"] == name)

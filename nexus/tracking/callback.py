@@ -2,10 +2,11 @@
 
 The parent run's id reaches every job as the override `tracking.parent_run_id=...`, so it
 travels in the job's config to any launcher (joblib workers, submitit, Ray). The MLflow calls
-themselves go through `nexus.tracking.helper`: to the helper process that `python -m nexus`
-starts, which loads mlflow while the steps run, or made in-process. A job's run is created
-without waiting; its id reaches `run.json` when it is known (`job_run_id`), and the job's end
-waits for every call. With `tracking.enabled=false` nothing here imports mlflow.
+themselves go through a `Recording` (`nexus.tracking.helper`): to the helper process that
+`python -m nexus` starts, which loads mlflow while the steps run, or made in-process. A job's
+run is created without waiting; the job receives it as a `JobRun` (its id reaches `run.json`
+when it is known), and the job's end waits for every call, at most `tracking.timeout_s`.
+With `tracking.enabled=false` nothing here imports mlflow.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import functools
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -26,36 +27,14 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from nexus.core.text import slug
 from nexus.run.manifest import MANIFEST, read_manifest
 from nexus.run.rundirs import PARENT_RUN_KEY, user_overrides
-from nexus.tracking.helper import recording
-from nexus.tracking.store import TrackingError, runs_page, tracking_uri
+from nexus.tracking.store import TrackingError, is_remote, runs_page
+from nexus.tracking.tracker import DEFAULT_TIMEOUT_S, JobRun, Tracker, experiment_name, store_of
 
-__all__ = [
-    "TrackingCallback",
-    "close_run",
-    "end_open_runs",
-    "end_orphan_run",
-    "job_overrides",
-    "job_run_id",
-    "parent_run",
-    "show_runs_page",
-    "take_problems",
-]
+__all__ = ["TrackingCallback", "job_overrides", "show_runs_page"]
 
 log = logging.getLogger("nexus.tracking.callback")
 
 MAX_PARAM = 6000  # MLflow's limit on a param value
-_WAIT_FOR_ID_S = 60.0  # at most, for a job's run id when its run.json is written last
-_open_runs: dict[str, Future[str]] = {}  # handle -> run id, of the runs this process started
-_sweep_handles: dict[str, str] = {}  # a sweep run's id -> its handle
-_job_run: Future[str] | None = None
-_problems: list[str] = []  # what went wrong recording, each once, for the end of the command
-
-
-def take_problems() -> list[str]:
-    """What went wrong recording this process's runs since the last call (each once)."""
-    problems = list(_problems)
-    _problems.clear()
-    return problems
 
 
 def _reported(method: Callable[..., None]) -> Callable[..., None]:
@@ -70,78 +49,78 @@ def _reported(method: Callable[..., None]) -> Callable[..., None]:
         try:
             method(self, config, *args, **kwargs)
         except Exception as exc:
-            reason = str(exc) if isinstance(exc, TrackingError) else f"{type(exc).__name__}: {exc}"
-            problem = f"{reason} (store: {_where(config)[0]})"
-            log.warning("MLflow could not record the run: %s", problem)
+            reason = _one_line(exc)
+            self.tracker.report(f"{reason} (store: {store_of(config)[0]})")
             log.debug("the tracking failure", exc_info=True)
-            if problem not in _problems:
-                _problems.append(problem)
 
     return guarded
 
 
-def job_run_id(wait: bool = False) -> str | None:
-    """The MLflow id of this process's job run: None until it is known (or if it failed).
-
-    With `wait`, wait for it (for the manifest's last write).
-    """
-    future = _job_run
-    if future is None or not (wait or future.done()):
-        return None
-    try:
-        return future.result(timeout=_WAIT_FOR_ID_S)
-    except Exception:  # the job's end reports the failure
-        return None
-
-
 class TrackingCallback(Callback):
-    """Records every job in MLflow: params, tags, metrics, artifacts, and its ending."""
+    """Records every job in MLflow: params, tags, metrics, artifacts, and its ending.
+
+    Its `Tracker` is the session's (see `nexus.tracking.session`); a worker process that runs a job
+    of a sweep receives a copy of the callback and tracks in-process.
+    """
 
     def __init__(self) -> None:
-        self.handle: str | None = None
+        from nexus.tracking.session import current_session
+
+        session = current_session()
+        self._tracker = session.tracker if session is not None else None
+        self._job: JobRun | None = None  # the run of the job running now
+
+    @property
+    def tracker(self) -> Tracker:
+        if self._tracker is None:
+            self._tracker = Tracker()
+        return self._tracker
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_tracker": None, "_job": None}  # calls, futures, helper: this process's
 
     @_reported
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         if _enabled(config):
-            # In-process: open the store before the job's clock starts. In the helper: as soon
-            # as mlflow is loaded, while nexus goes on.
-            _raise_if_failed(recording().submit("open", *_where(config)))
+            self._open(config)
 
     @_reported
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         if not _enabled(config) or OmegaConf.is_missing(config, "case"):
             return
+        self._open(config)
         sweep_dir = Path(config.hydra.sweep.dir)
         tags = {**_common_tags(config), "nexus.sweep_dir": str(sweep_dir), "nexus.kind": "sweep"}
         handle = _new_handle()
-        started = recording().submit(
-            "start_run",
+        started = self.tracker.recording.start_run(
             handle,
-            *_where(config),
-            _experiment_name(config),
+            *store_of(config),
+            experiment_name(config),
             f"{config.case.name} sweep {sweep_dir.name}",
             tags,
         )
-        run_id = started.result()  # every job needs it, in its overrides
-        _open_runs[handle], _sweep_handles[run_id] = started, handle
+        self.tracker.start(handle, started)
+        run_id = self.tracker.result(started)  # every job needs it, in its overrides
+        self.tracker.sweep_handles[run_id] = handle
         with read_write(config.hydra.overrides.task), open_dict(config.hydra.overrides.task):
             config.hydra.overrides.task.append(f"{PARENT_RUN_KEY}={run_id}")
             if not config.tracking.get("uri") and os.environ.get("MLFLOW_TRACKING_URI"):
                 # A job on another host (Ray, SLURM) may lack this shell's variable: the
                 # store travels in the job's config, so parent and children share it.
-                uri = _where(config)[0]
+                uri = store_of(config)[0]
                 config.hydra.overrides.task.append(f"tracking.uri='{uri}'")
         log.info(
             "MLflow: sweep run %s in experiment '%s' (%s)",
             run_id,
-            _experiment_name(config),
-            _where(config)[0],
+            experiment_name(config),
+            store_of(config)[0],
         )
 
     @_reported
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         if not _enabled(config):
             return
+        self._open(config)  # again: in a worker process, the first time
         run_dir = Path(config.hydra.runtime.output_dir)
         tags = {
             **_common_tags(config),
@@ -153,33 +132,35 @@ class TrackingCallback(Callback):
         if parent:
             tags["mlflow.parentRunId"] = str(parent)
         handle = _new_handle()
-        started = recording().submit(
-            "start_run",
+        started = self.tracker.recording.start_run(
             handle,
-            *_where(config),
-            _experiment_name(config),
+            *store_of(config),
+            experiment_name(config),
             _run_name(config, run_dir),
             tags,
             _params(config),
         )
-        global _job_run
-        self.handle, _open_runs[handle], _job_run = handle, started, started
+        self.tracker.start(handle, started)
+        self._job = JobRun(self.tracker, handle, started)
+        job = kwargs.get("task_function")
+        if hasattr(job, "attach_mlflow_run"):  # nexus's Job: run.json gets the run's id
+            job.attach_mlflow_run(self._job)
         _raise_if_failed(started)  # in-process it is done already; the helper's answer comes later
 
     @_reported
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
-        global _job_run
-        handle, self.handle, _job_run = self.handle, None, None
-        started = _open_runs.get(handle) if handle else None
-        if started is None:  # not tracked, or already ended (KILLED) after Ctrl-C
+        job, self._job = self._job, None
+        started = self.tracker.open_runs.get(job.handle) if job else None
+        if job is None or started is None:  # not tracked, or already ended after Ctrl-C
             return
+        handle = job.handle
         run_dir = Path(config.hydra.runtime.output_dir)
         manifest = read_manifest(run_dir) or {}
         status = "FINISHED" if job_return.status == JobStatus.COMPLETED else "FAILED"
-        _wait_all(
+        self.tracker.wait_all(
             [
                 started,
-                *_close(
+                *self.tracker.closing(
                     handle,
                     status,
                     metrics=_metrics(manifest),
@@ -189,59 +170,25 @@ class TrackingCallback(Callback):
             ]
         )
         if not config.tracking.get("parent_run_id"):  # a sweep's jobs: the sweep says it once
-            show_runs_page(config)
+            show_runs_page(config, self.tracker)
+
+    def _open(self, config: DictConfig) -> None:
+        # In-process: open the store before the job's clock starts. In the helper: as soon
+        # as mlflow is loaded, while nexus goes on.
+        self.tracker.timeout_s = _timeout(config)
+        self.tracker.remote = is_remote(store_of(config)[0])
+        _raise_if_failed(self.tracker.recording.open(*store_of(config), self.tracker.timeout_s))
 
 
-def show_runs_page(config: DictConfig) -> None:
+def show_runs_page(config: DictConfig, tracker: Tracker) -> None:
     """Say where the experiment's runs table is: `mlflow ui`'s page, or the server's."""
-    uri, root = _where(config)
-    experiment = recording().submit("experiment_id", uri, root, _experiment_name(config))
-    page = runs_page(uri, experiment.result())
+    uri, root = store_of(config)
+    experiment = tracker.result(tracker.recording.experiment_id(uri, root, experiment_name(config)))
+    page = runs_page(uri, experiment)
     if uri.startswith(("http://", "https://")):
-        log.info("MLflow: the runs of '%s' are at %s", _experiment_name(config), page)
+        log.info("MLflow: the runs of '%s' are at %s", experiment_name(config), page)
     else:
         log.info("MLflow: see the runs with `mlflow ui` (in %s), then open %s", root, page)
-
-
-def close_run(handle: str, status: str, **logged: Any) -> None:
-    """Log `logged` (see `Recorder.log`) to an open run, then end it; waits for both."""
-    _wait_all(_close(handle, status, **logged))
-
-
-def end_open_runs(status: str) -> None:
-    """End every MLflow run this process left open (after a failure or Ctrl-C)."""
-    ending = [recording().submit("end_run", handle, status) for handle in list(_open_runs)]
-    _open_runs.clear()
-    for future in ending:
-        try:
-            future.result()
-        except Exception as exc:
-            log.warning("could not end an MLflow run as %s: %s", status, exc)
-
-
-def end_orphan_run(config: DictConfig, run_id: str | None, run_dir: Path) -> str | None:
-    """End a cut-off run of another process as KILLED, if still RUNNING; its id.
-
-    Without the id (the process was killed before it reached run.json) the run is found by
-    its `nexus.run_dir` tag.
-    """
-    where = _where(config)
-    if not run_id:
-        run_id = (
-            recording().submit("find_run", *where, _experiment_name(config), str(run_dir)).result()
-        )
-    if run_id:
-        recording().submit("end_if_running", *where, run_id, "KILLED").result()
-    return run_id
-
-
-def parent_run(config: DictConfig) -> str | None:
-    """The handle of this process's open sweep run named in the job's overrides, if any."""
-    for override in config.hydra.overrides.task:
-        if str(override).startswith(f"{PARENT_RUN_KEY}="):
-            handle = _sweep_handles.get(str(override).split("=", 1)[1])
-            return handle if handle in _open_runs else None
-    return None
 
 
 def job_overrides(config: DictConfig) -> list[str]:
@@ -249,20 +196,10 @@ def job_overrides(config: DictConfig) -> list[str]:
     return user_overrides(config.hydra.overrides.task)
 
 
-def _close(handle: str, status: str, **logged: Any) -> list[Future[Any]]:
-    _open_runs.pop(handle, None)
-    return [
-        recording().submit("log", handle, **logged),
-        recording().submit("end_run", handle, status),
-    ]
-
-
-def _wait_all(futures: Iterable[Future[Any]]) -> None:
-    """Wait for every call; then raise the first failure, if any."""
-    errors = [f.exception() for f in futures]
-    first = next((e for e in errors if e is not None), None)
-    if first is not None:
-        raise first
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, TrackingError):
+        return "; ".join([exc.message, *exc.details])
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _raise_if_failed(future: Future[Any]) -> None:
@@ -278,14 +215,8 @@ def _enabled(config: DictConfig) -> bool:
     return bool(config.tracking.enabled)
 
 
-def _experiment_name(config: DictConfig) -> str:
-    return str(config.tracking.get("experiment") or config.case.name)
-
-
-def _where(config: DictConfig) -> tuple[str, str]:
-    """The store's URI and the project root (where a local store keeps its artifacts)."""
-    root = Path(config.paths.root)
-    return tracking_uri(config.tracking.get("uri"), root), str(root)
+def _timeout(config: DictConfig) -> float:
+    return float(config.tracking.get("timeout_s") or DEFAULT_TIMEOUT_S)
 
 
 def _common_tags(config: DictConfig) -> dict[str, str]:

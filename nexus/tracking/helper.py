@@ -2,18 +2,18 @@
 
 Importing mlflow and opening its store cost about 1.4 CPU-seconds, more than Hydra's whole
 start-up, and a run's steps keep both cores of a small machine busy. `python -m nexus`
-therefore forks a helper first thing (`start_helper`), before Hydra is imported: it imports
-mlflow on the otherwise idle core while nexus composes its config, and then makes the calls
-the tracking callback sends it, in order. Each call's answer arrives in a Future; the callback
-waits for them only when a run ends, not while the steps run. nexus itself never imports mlflow
-then.
+therefore forks a helper first thing (`nexus.cli.speedups.start_helper`), before Hydra is
+imported: it imports mlflow on the otherwise idle core while nexus composes its config, and
+then makes the calls the tracking callback sends it, in order. Each call's answer arrives in
+a Future; the callback waits for them only when a run ends, not while the steps run.
 
-Without a helper (nexus called as a library, in tests, in the worker processes of joblib,
-submitit or Ray, or where `os.fork` is missing) the same `Recorder` runs in-process and every
-call is done before `submit` returns.
+A `Recording` offers the `Recorder`'s methods as typed calls: `InProcess` makes them at once
+(nexus called as a library, the worker processes of joblib, submitit or Ray, or with the
+helper switched off), `Helper` sends them to the helper process.
 
-If the nexus process is killed outright, the helper sees its pipe close without a goodbye and
-ends the runs left open as KILLED.
+If the nexus process dies, the helper sees its pipe close without a goodbye and ends the runs
+left open as KILLED. Only the nexus process holds its end of the pipe: processes forked from
+it (render workers) close their copy at once, so that they cannot keep the helper waiting.
 """
 
 from __future__ import annotations
@@ -22,45 +22,93 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
+from nexus.tracking.recorder import Recorder
 from nexus.tracking.store import TrackingError
 
-__all__ = ["Recording", "helper_process", "recording", "start_helper", "stop_helper"]
+__all__ = ["GRACE_S", "Helper", "InProcess", "Recording", "fork_helper"]
 
-_GOODBYE = "goodbye"
-
-
-class Recording(Protocol):
-    """Sends the `Recorder`'s calls somewhere; each answer arrives in a Future."""
-
-    def submit(self, method: str, *args: Any, **kwargs: Any) -> Future[Any]: ...
+T = TypeVar("T")
+GRACE_S = 10.0  # what the helper gets to end its runs once nexus is gone, unless told otherwise
+_GOODBYE = None  # the message that ends the helper
 
 
-class _InProcess:
+class Recording:
+    """The `Recorder`'s calls, each answered in a Future; subclasses say where they run."""
+
+    def _call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        raise NotImplementedError
+
+    def open(self, uri: str, root: str, timeout_s: float) -> Future[None]:
+        """See `Recorder.open`."""
+        return self._call(Recorder.open, uri, root, timeout_s)
+
+    def start_run(
+        self,
+        handle: str,
+        uri: str,
+        root: str,
+        experiment: str,
+        run_name: str,
+        tags: dict[str, str],
+        params: dict[str, str] | None = None,
+    ) -> Future[str]:
+        """See `Recorder.start_run`."""
+        return self._call(Recorder.start_run, handle, uri, root, experiment, run_name, tags, params)
+
+    def log(self, handle: str, **logged: Any) -> Future[None]:
+        """See `Recorder.log`."""
+        return self._call(Recorder.log, handle, **logged)
+
+    def end_run(self, handle: str, status: str) -> Future[None]:
+        """See `Recorder.end_run`."""
+        return self._call(Recorder.end_run, handle, status)
+
+    def end_if_running(self, uri: str, root: str, run_id: str, status: str) -> Future[None]:
+        """See `Recorder.end_if_running`."""
+        return self._call(Recorder.end_if_running, uri, root, run_id, status)
+
+    def experiment_id(self, uri: str, root: str, experiment: str) -> Future[str]:
+        """See `Recorder.experiment_id`."""
+        return self._call(Recorder.experiment_id, uri, root, experiment)
+
+    def find_run(self, uri: str, root: str, experiment: str, run_dir: str) -> Future[str | None]:
+        """See `Recorder.find_run`."""
+        return self._call(Recorder.find_run, uri, root, experiment, run_dir)
+
+    def usable(self) -> bool:
+        """Whether calls can be sent from this process."""
+        return True
+
+    def close(self, timeout_s: float | None) -> None:
+        """Release what the calls hold (nothing in-process)."""
+
+
+class InProcess(Recording):
     """The calls made at once, in this process (mlflow imported at the first one)."""
 
     def __init__(self) -> None:
-        from nexus.tracking.recorder import Recorder
-
         self._recorder = Recorder()
 
-    def submit(self, method: str, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
+    def _call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
         try:
-            future.set_result(getattr(self._recorder, method)(*args, **kwargs))
+            future.set_result(method(self._recorder, *args, **kwargs))
         except Exception as exc:
             future.set_exception(exc)
         return future
 
 
-class _Helper:
+class Helper(Recording):
     """The calls sent to the helper process; a thread receives the answers."""
 
     def __init__(self, pid: int, connection: Any) -> None:
         self.pid = pid
+        self.owner = os.getpid()  # processes forked from it must not use it
         self._connection = connection
         self._pending: dict[int, Future[Any]] = {}
         self._lock = threading.Lock()
@@ -68,9 +116,14 @@ class _Helper:
         self.used = False
         self._receiver = threading.Thread(target=self._receive, name="nexus-recorder", daemon=True)
         self._receiver.start()
+        os.register_at_fork(after_in_child=self._drop_in_child)
 
-    def submit(self, method: str, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
+    def usable(self) -> bool:
+        """True in the process that forked the helper, while it is open."""
+        return os.getpid() == self.owner and not self._connection.closed
+
+    def _call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
         with self._lock:
             self._count += 1
             number = self._count
@@ -78,27 +131,52 @@ class _Helper:
             self.used = True
             try:
                 self._connection.send((number, method, args, kwargs))
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # ValueError: closed already
                 self._pending.pop(number)
                 future.set_exception(_gone(exc))
         return future
 
-    def close(self) -> None:
-        """Say goodbye (the helper then exits) and wait for it; kill it if it was never used."""
-        if not self.used:
-            os.kill(self.pid, signal.SIGKILL)  # still importing mlflow, for nothing
-        else:
-            with self._lock, contextlib.suppress(OSError):
-                self._connection.send((0, _GOODBYE, (), {}))
-        self._connection.close()
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+    def close(self, timeout_s: float | None) -> None:
+        """Say goodbye and wait up to `timeout_s` (None: as long as it takes) for the helper to
+        finish its calls; then kill it.
+
+        A helper never used is killed at once (it is still importing mlflow, for nothing).
+        Ctrl-C while waiting kills it too: the command must end now.
+        """
+        if os.getpid() != self.owner or self._connection.closed:
+            return
+        try:
+            if self.used:
+                with self._lock, contextlib.suppress(OSError):
+                    self._connection.send((0, _GOODBYE, (), {}))
+                self._wait(timeout_s)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # gone already, unless it overstayed
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self._connection.close()
+
+    def _wait(self, timeout_s: float | None) -> None:
+        deadline = time.monotonic() + (timeout_s if timeout_s is not None else float("inf"))
+        while time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                pid, _ = os.waitpid(self.pid, os.WNOHANG)
+                if pid == 0:
+                    time.sleep(0.02)
+                    continue
+            return
+
+    def _drop_in_child(self) -> None:
+        """In a process forked from nexus: close this copy of the pipe, never use it."""
+        if os.getpid() != self.owner and not self._connection.closed:
+            self._connection.close()
 
     def _receive(self) -> None:
         while True:
             try:
                 number, ok, value = self._connection.recv()
-            except (EOFError, OSError) as exc:
+            except (EOFError, OSError, TypeError) as exc:  # TypeError: closed meanwhile
                 with self._lock:
                     waiting, self._pending = list(self._pending.values()), {}
                 for future in waiting:
@@ -109,45 +187,18 @@ class _Helper:
             if ok:
                 future.set_result(value)
             else:
-                future.set_exception(TrackingError(value))
+                message, *details = value.split("\n  ")
+                future.set_exception(TrackingError(message, details))
 
 
 def _gone(exc: BaseException) -> TrackingError:
     return TrackingError(f"the MLflow helper process ended unexpectedly ({exc!r})")
 
 
-_helper: _Helper | None = None
-_owner_pid = -1  # the process that started the helper; its forked children (render workers) not
-_in_process: _InProcess | None = None
-
-
-def recording() -> Recording:
-    """Where this process's MLflow calls go: its helper if it started one, else in-process."""
-    global _in_process
-    if _helper is not None and os.getpid() == _owner_pid:
-        return _helper
-    if _in_process is None:
-        _in_process = _InProcess()
-    return _in_process
-
-
-def helper_process() -> dict[str, Any] | None:
-    """The helper's pid and start time, for run.json: a later run waits for it to be gone."""
-    if _helper is None or os.getpid() != _owner_pid:
+def fork_helper() -> Helper | None:
+    """Fork the helper process, which starts importing mlflow at once; None where impossible."""
+    if not hasattr(os, "fork"):
         return None
-    from nexus.run.manifest import process_start
-
-    return {"pid": _helper.pid, "pid_started": process_start(_helper.pid)}
-
-
-def start_helper() -> bool:
-    """Fork the helper process, which starts importing mlflow at once; False where impossible.
-
-    Call it before anything starts threads (it forks): first thing in the entry point.
-    """
-    global _helper, _owner_pid
-    if _helper is not None or not hasattr(os, "fork"):
-        return _helper is not None
     from multiprocessing.connection import Pipe
 
     ours, theirs = Pipe()
@@ -156,16 +207,7 @@ def start_helper() -> bool:
         ours.close()
         _serve(theirs)  # never returns
     theirs.close()
-    _helper, _owner_pid = _Helper(pid, ours), os.getpid()
-    return True
-
-
-def stop_helper() -> None:
-    """End the helper, once every call sent has been answered."""
-    global _helper
-    if _helper is not None and os.getpid() == _owner_pid:
-        helper, _helper = _helper, None
-        helper.close()
+    return Helper(pid, ours)
 
 
 def _serve(connection: Any) -> None:
@@ -175,9 +217,9 @@ def _serve(connection: Any) -> None:
         # Ctrl-C and SIGTERM are for nexus: it ends its runs through this process.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        from nexus.tracking.recorder import Recorder
-
         recorder = Recorder()
+        parent = os.getppid()
+        threading.Thread(target=_watch_parent, args=(parent, recorder), daemon=True).start()
         with contextlib.suppress(Exception):  # if it fails, the first call says why
             recorder.load()
         _answer_calls(connection, recorder)
@@ -187,7 +229,7 @@ def _serve(connection: Any) -> None:
         os._exit(code)  # never run the parent's exit handlers: they are not this process's
 
 
-def _answer_calls(connection: Any, recorder: Any) -> None:
+def _answer_calls(connection: Any, recorder: Recorder) -> None:
     """Make each call sent, in order; its answer goes back while nexus is there to read it."""
     nexus_listening = True
     while True:
@@ -196,11 +238,12 @@ def _answer_calls(connection: Any, recorder: Any) -> None:
         except (EOFError, OSError):  # nexus is gone without a goodbye: killed
             recorder.end_all("KILLED")
             return
-        if method == _GOODBYE:
+        if method is _GOODBYE:
             return
-        call: Callable[..., Any] = getattr(recorder, method)
         try:
-            answer = (number, True, call(*args, **kwargs))
+            answer = (number, True, method(recorder, *args, **kwargs))
+        except TrackingError as exc:
+            answer = (number, False, str(exc))
         except Exception as exc:
             answer = (number, False, f"{type(exc).__name__}: {exc}")
         if nexus_listening:
@@ -208,3 +251,19 @@ def _answer_calls(connection: Any, recorder: Any) -> None:
                 connection.send(answer)
             except OSError:  # killed: make the calls it had sent, then end its runs
                 nexus_listening = False
+
+
+def _watch_parent(parent: int, recorder: Recorder) -> None:
+    """Once nexus is gone, end the helper if a call to a tracking server overruns the deadline.
+
+    However stuck such a call is (a server that does not answer), no helper outlives nexus
+    long. Calls to a local store are left to finish: killing one could leave it half-written.
+    """
+    while os.getppid() == parent:
+        time.sleep(0.1)
+    limit = recorder.timeout_s if recorder.timeout_s is not None else GRACE_S
+    while True:
+        started = recorder.calling_server_since
+        if started is not None and time.monotonic() - started > limit:
+            os._exit(1)
+        time.sleep(0.1)

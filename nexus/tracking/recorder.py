@@ -8,10 +8,11 @@ it knows the run's MLflow id.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
-from nexus.tracking.store import Store
+from nexus.tracking.store import Store, TrackingError
 
 __all__ = ["Recorder"]
 
@@ -23,15 +24,30 @@ class Recorder:
 
     def __init__(self) -> None:
         self._stores: dict[str, Store] = {}
+        self._unusable: dict[str, str] = {}  # uri -> why it could not be opened: not tried again
         self._runs: dict[str, tuple[Store, str]] = {}
+        self.timeout_s: float | None = None  # the tracking deadline, once `open` says it
+        self.calling_server_since: float | None = None  # while a call to a server runs
 
     def load(self) -> None:
         """Import mlflow's client (about a second): what the helper does while nexus starts."""
         from mlflow.entities import Metric, Param, RunTag  # noqa: F401
         from mlflow.tracking import MlflowClient  # noqa: F401
 
-    def open(self, uri: str, root: str) -> None:
-        """Open the store at `uri` (creating a SQLite store's schema) before it is needed."""
+    def open(self, uri: str, root: str, timeout_s: float) -> None:
+        """Open the store at `uri` (creating a SQLite store's schema) before it is needed.
+
+        `timeout_s` (`tracking.timeout_s`) bounds each HTTP request to a tracking server, and
+        MLflow's retries with it, unless the environment sets them.
+        """
+        self.timeout_s = timeout_s
+        limits = {
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, round(timeout_s))),
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+        }
+        for name, value in limits.items():
+            os.environ.setdefault(name, value)  # read by mlflow at each request
         self._store(uri, root)
 
     def start_run(
@@ -136,6 +152,23 @@ class Recorder:
         return str(runs[0].info.run_id) if runs else None
 
     def _store(self, uri: str, root: str) -> Store:
+        """The open store at `uri`; one that failed to open fails at once from then on.
+
+        A server that does not answer costs the deadline once, not once per call.
+        """
+        if uri in self._unusable:
+            raise TrackingError(self._unusable[uri])
         if uri not in self._stores:
-            self._stores[uri] = Store(uri, Path(root))
+            try:
+                self._stores[uri] = Store(uri, Path(root), self._timed)
+            except Exception as exc:
+                self._unusable[uri] = (
+                    str(exc) if isinstance(exc, TrackingError) else (f"{type(exc).__name__}: {exc}")
+                )
+                raise
         return self._stores[uri]
+
+    def _timed(self, remote: bool, running: bool) -> None:
+        """Note when a call to a tracking server starts (and ends), for the helper's watchdog."""
+        if remote:
+            self.calling_server_since = time.monotonic() if running else None

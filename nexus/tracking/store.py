@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from nexus.errors import NexusError
 
-__all__ = ["EXPERIMENT_TAGS", "Store", "TrackingError", "runs_page", "tracking_uri"]
+__all__ = ["EXPERIMENT_TAGS", "Store", "TrackingError", "is_remote", "runs_page", "tracking_uri"]
 
 T = TypeVar("T")
 log = logging.getLogger("nexus.tracking.callback")
@@ -33,8 +33,34 @@ class TrackingError(NexusError):
 
 
 def tracking_uri(configured: str | None, root: Path) -> str:
-    """`tracking.uri`, else `$MLFLOW_TRACKING_URI`, else the project's `mlflow.db`."""
-    return configured or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}"
+    """`tracking.uri`, else `$MLFLOW_TRACKING_URI`, else the project's `mlflow.db`.
+
+    A relative path in `tracking.uri` (`sqlite:///runs.db`, `mlruns`) is taken from the
+    project root, wherever the command runs.
+    """
+    if configured:
+        return _from_root(configured, root)
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}"
+
+
+_BARE_SCHEMES = ("databricks", "databricks-uc", "uc")  # URIs that are one word
+
+
+def is_remote(uri: str) -> bool:
+    """Whether `uri` names a tracking server (HTTP, Databricks, ...), not a local store."""
+    if uri in _BARE_SCHEMES:
+        return True
+    return ":" in uri and not uri.startswith(("sqlite:", "file:"))
+
+
+def _from_root(uri: str, root: Path) -> str:
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        path = uri.removeprefix("sqlite:///")
+        return uri if path in ("", ":memory:") else f"sqlite:///{root / path}"
+    if ":" not in uri and uri not in _BARE_SCHEMES and not Path(uri).is_absolute():
+        # a plain folder: MLflow's file store
+        return str(root / uri)
+    return uri
 
 
 def runs_page(uri: str, experiment_id: str) -> str:
@@ -50,9 +76,15 @@ def runs_page(uri: str, experiment_id: str) -> str:
 class Store:
     """An MlflowClient on one URI, with retries for SQLite's 'database is locked'."""
 
-    def __init__(self, uri: str, root: Path) -> None:
+    def __init__(
+        self, uri: str, root: Path, timed: Callable[[bool, bool], None] | None = None
+    ) -> None:
         self.uri = uri
         self.root = root
+        self.remote = is_remote(uri)
+        self._timed = timed or (lambda remote, running: None)
+        if uri.startswith("sqlite:///"):
+            _check_sqlite_file(Path(uri.removeprefix("sqlite:///")), uri)
         with self._init_lock():
             from mlflow.tracking import MlflowClient
 
@@ -68,6 +100,7 @@ class Store:
         """Call a client method, retrying while a SQLite store is busy."""
         for attempt in range(_RETRIES):
             try:
+                self._timed(self.remote, True)
                 return method(*args, **kwargs)
             except Exception as exc:
                 if not _is_transient(exc) or attempt == _RETRIES - 1:
@@ -75,6 +108,8 @@ class Store:
                 delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
                 log.debug("tracking store busy (%s); retrying in %.2fs", exc, delay)
                 time.sleep(delay)
+            finally:
+                self._timed(self.remote, False)
         raise AssertionError("unreachable")
 
     def experiment_id(self, name: str) -> str:
@@ -120,6 +155,25 @@ class Store:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _check_sqlite_file(database: Path, uri: str) -> None:
+    """Refuse, in one message, a SQLite store MLflow could not open or write.
+
+    MLflow would otherwise retry for minutes and log each attempt at length.
+    """
+    problem = None
+    if database.is_dir():
+        problem = "is a folder, not a SQLite file"
+    elif database.exists() and not os.access(database, os.R_OK | os.W_OK):
+        problem = "cannot be written (no permission, or a read-only file system)"
+    elif database.parent.is_dir() and not os.access(database.parent, os.W_OK | os.X_OK):
+        problem = "is in a folder that cannot be written (SQLite writes a journal beside it)"
+    if problem is not None:
+        raise TrackingError(
+            f"the MLflow store {database} {problem}",
+            ["fix it, or choose another store with tracking.uri=..."],
+        )
 
 
 def _is_transient(exc: BaseException) -> bool:

@@ -20,6 +20,8 @@ from itertools import islice
 
 import numpy as np
 
+from nexus import end_with_parent
+
 from .canvas import Canvas, Scene, import_matplotlib
 
 __all__ = ["available_cores", "draw_frames", "parallel_supported"]
@@ -100,9 +102,11 @@ def _in_workers(scene: Scene, workers: int) -> Iterator[np.ndarray]:
 def _start_worker(scene: Scene, ring: np.ndarray) -> None:
     # Little here can fail; the canvas is made by the first chunk, whose errors reach get().
     global _scene, _ring
-    # The parent handles Ctrl-C and SIGTERM, then terminates its workers: quietly.
+    # The parent handles Ctrl-C and SIGTERM, then terminates its workers: quietly. If it is
+    # killed outright, nobody would: the kernel ends them then.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    end_with_parent()
     _scene, _ring = scene, ring
 
 

@@ -21,12 +21,13 @@ from hydra.core.global_hydra import GlobalHydra
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nexus.app.task import Session, prepare, use_session
+from nexus.app.task import prepare
 from nexus.cli.main import _explain_hydra_error
 from nexus.config.compose import register_configs
 from nexus.core.discovery import discover
 from nexus.core.project import Project
 from nexus.errors import NexusError
+from nexus.tracking.session import Session
 
 TOY = Path(__file__).parents[1] / "e2e" / "toy_project"
 
@@ -170,21 +171,19 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     sys.path[:] = saved_path
     for name in [n for n in sys.modules if n == "plugins" or n.startswith("plugins.")]:
         del sys.modules[name]
-    use_session(None)
     GlobalHydra.instance().clear()
 
 
 def _plan_or_error(session: Session, case_text: str, extra: list[str]) -> Any:
     project = session.project
     (project.case_dir("fuzz") / "case.yaml").write_text(case_text, encoding="utf-8")
-    use_session(session)
     GlobalHydra.instance().clear()
     try:
         register_configs(project, session.registry, {"fuzz"})
         with initialize_config_dir(str(project.conf_dir), version_base="1.3"):
             cfg = compose("config", overrides=["case=fuzz", *extra], return_hydra_config=True)
         run_dir = project.outputs_dir / "fuzz" / "run"
-        return prepare(cfg, extra, run_dir), run_dir
+        return prepare(cfg, session, extra, run_dir), run_dir
     except NexusError as exc:
         return exc
     except Exception as exc:

@@ -42,12 +42,17 @@ def nexus(
     return Result(done.returncode, done.stdout, done.stderr)
 
 
-def start_nexus(project: Path, *args: str, output: int = subprocess.PIPE) -> subprocess.Popen[str]:
+def start_nexus(
+    project: Path,
+    *args: str,
+    output: int = subprocess.PIPE,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
     """Start `python -m nexus ARGS` in `project` in the background; its output to `output`."""
     return subprocess.Popen(
         [sys.executable, "-m", "nexus", *args],
         cwd=project,
-        env=_clean_env(),
+        env={**_clean_env(), **(env or {})},
         stdout=output,
         stderr=output,
         text=True,

@@ -19,7 +19,7 @@ from mlflow.tracking import MlflowClient
 
 from nexus.cli.main import main
 from nexus.run.manifest import process_start
-from nexus.tracking.helper import recording
+from nexus.tracking.helper import InProcess
 from nexus.tracking.recorder import Recorder
 from nexus.tracking.store import TrackingError
 
@@ -36,9 +36,9 @@ def _run_script(body: str, root: Path) -> subprocess.CompletedProcess[str]:
     script = textwrap.dedent(
         f"""
         import json, os, signal, sys
-        from nexus.tracking.helper import recording, start_helper, stop_helper
+        from nexus.tracking.helper import fork_helper
         URI, ROOT = {_uri(root)!r}, {str(root)!r}
-        assert start_helper()
+        helper = fork_helper()
         """
     ) + textwrap.dedent(body)
     return subprocess.run(
@@ -91,10 +91,11 @@ def test_ending_another_process_run_only_touches_a_running_one(tmp_path: Path) -
 
 
 def test_in_process_calls_are_done_when_submitted_and_keep_their_errors(tmp_path: Path) -> None:
-    done = recording().submit("start_run", "h", _uri(tmp_path), str(tmp_path), "exp", "r", {})
+    recording = InProcess()
+    done = recording.start_run("h", _uri(tmp_path), str(tmp_path), "exp", "r", {})
     assert done.done()
     assert MlflowClient(_uri(tmp_path)).get_run(done.result()).info.status == "RUNNING"
-    failed = recording().submit("end_if_running", _uri(tmp_path), str(tmp_path), "0" * 32, "KILLED")
+    failed = recording.end_if_running(_uri(tmp_path), str(tmp_path), "0" * 32, "KILLED")
     assert failed.done()
     assert "0" * 32 in str(failed.exception())
 
@@ -103,14 +104,13 @@ def test_the_helper_makes_the_calls_and_nexus_never_imports_mlflow(tmp_path: Pat
     (tmp_path / "out.txt").write_text("hello")
     done = _run_script(
         """
-        rec = recording()
-        started = rec.submit("start_run", "h", URI, ROOT, "exp", "r", {"t": "1"}, {"p": "2"})
-        logged = rec.submit("log", "h", metrics={"m": 3.0}, files=[(ROOT + "/out.txt", None)])
-        ended = rec.submit("end_run", "h", "FINISHED")
-        bad = rec.submit("end_if_running", URI, ROOT, "0" * 32, "KILLED")
+        started = helper.start_run("h", URI, ROOT, "exp", "r", {"t": "1"}, {"p": "2"})
+        logged = helper.log("h", metrics={"m": 3.0}, files=[(ROOT + "/out.txt", None)])
+        ended = helper.end_run("h", "FINISHED")
+        bad = helper.end_if_running(URI, ROOT, "0" * 32, "KILLED")
         results = [f.exception() is None for f in (started, logged, ended)]
         error = bad.exception()
-        stop_helper()
+        helper.close(30)
         print(json.dumps({
             "run_id": started.result(),
             "ok": results,
@@ -141,10 +141,10 @@ def test_a_killed_nexus_leaves_its_run_killed_not_running(tmp_path: Path) -> Non
     """SIGKILL right after asking for a run: the helper still makes it, then ends it KILLED."""
     done = _run_script(
         """
-        from nexus.tracking.helper import helper_process
-        recording().submit("open", URI, ROOT)  # as nexus does: the store first, then the run
-        recording().submit("start_run", "h", URI, ROOT, "exp", "cut off", {})
-        print(json.dumps(helper_process()), flush=True)
+        from nexus.run.manifest import process_start
+        helper.open(URI, ROOT, 15)  # as nexus does: the store first, then the run
+        helper.start_run("h", URI, ROOT, "exp", "cut off", {})
+        print(json.dumps({"pid": helper.pid, "pid_started": process_start(helper.pid)}), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
         """,
         tmp_path,
@@ -163,12 +163,11 @@ def test_a_killed_nexus_leaves_its_run_killed_not_running(tmp_path: Path) -> Non
 def test_a_forked_child_of_nexus_does_not_use_its_helper(tmp_path: Path) -> None:
     done = _run_script(
         """
-        from nexus.tracking.helper import _helper
         pid = os.fork()
-        if pid == 0:  # a render worker, say
-            os._exit(0 if recording() is not _helper else 3)
+        if pid == 0:  # a render worker, say: its copy of the pipe is closed at once
+            os._exit(0 if not helper.usable() and helper._connection.closed else 3)
         _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status), recording() is _helper)
+        print(os.waitstatus_to_exitcode(status), helper.usable())
         """,
         tmp_path,
     )
@@ -179,10 +178,9 @@ def test_a_forked_child_of_nexus_does_not_use_its_helper(tmp_path: Path) -> None
 def test_a_helper_never_used_is_stopped_and_makes_nothing(tmp_path: Path) -> None:
     done = _run_script(
         """
-        from nexus.tracking.helper import _helper
-        pid = _helper.pid
-        stop_helper()
-        print(recording() is not _helper, os.path.exists(f"/proc/{pid}"))
+        pid = helper.pid
+        helper.close(30)
+        print(not helper.usable(), os.path.exists(f"/proc/{pid}"))
         """,
         tmp_path,
     )
