@@ -27,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from nexus.core.text import slug
 from nexus.run.manifest import MANIFEST, read_manifest
 from nexus.run.rundirs import PARENT_RUN_KEY, user_overrides
-from nexus.tracking.store import TrackingError, is_remote, runs_page
+from nexus.tracking.store import TrackingError, is_remote, plain_failure, runs_page
 from nexus.tracking.tracker import DEFAULT_TIMEOUT_S, JobRun, Tracker, experiment_name, store_of
 
 __all__ = ["TrackingCallback", "job_overrides", "show_runs_page"]
@@ -49,8 +49,9 @@ def _reported(method: Callable[..., None]) -> Callable[..., None]:
         try:
             method(self, config, *args, **kwargs)
         except Exception as exc:
-            reason = _one_line(exc)
-            self.tracker.report(f"{reason} (store: {store_of(config)[0]})")
+            uri = store_of(config)[0]
+            reason = plain_failure(_one_line(exc), uri)
+            self.tracker.report(reason if uri in reason else f"{reason} (store: {uri})")
             log.debug("the tracking failure", exc_info=True)
 
     return guarded

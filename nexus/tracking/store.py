@@ -17,7 +17,15 @@ from typing import Any, TypeVar
 
 from nexus.errors import NexusError
 
-__all__ = ["EXPERIMENT_TAGS", "Store", "TrackingError", "is_remote", "runs_page", "tracking_uri"]
+__all__ = [
+    "EXPERIMENT_TAGS",
+    "Store",
+    "TrackingError",
+    "is_remote",
+    "plain_failure",
+    "runs_page",
+    "tracking_uri",
+]
 
 T = TypeVar("T")
 log = logging.getLogger("nexus.tracking.callback")
@@ -51,6 +59,24 @@ def is_remote(uri: str) -> bool:
     if uri in _BARE_SCHEMES:
         return True
     return ":" in uri and not uri.startswith(("sqlite:", "file:"))
+
+
+_NO_ANSWER = {  # what requests and urllib3 say, and what we say instead
+    "Connection refused": "connection refused",
+    "Name or service not known": "unknown host",
+    "Temporary failure in name resolution": "unknown host",
+    "timed out": "timed out",
+    "Failed to establish a new connection": "no connection",
+}
+
+
+def plain_failure(text: str, uri: str) -> str:
+    """A server that did not answer in a few words, instead of MLflow's and requests' lines."""
+    if is_remote(uri):
+        for said, plain in _NO_ANSWER.items():
+            if said in text:
+                return f"the tracking server at {uri} did not answer ({plain})"
+    return text
 
 
 def _from_root(uri: str, root: Path) -> str:

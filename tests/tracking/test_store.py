@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nexus.tracking.store import Store, TrackingError, is_remote, tracking_uri
+from nexus.tracking.store import Store, TrackingError, is_remote, plain_failure, tracking_uri
 
 ROOT = Path("/projects/p")
 
@@ -95,3 +95,44 @@ def test_a_sqlite_store_that_cannot_work_is_refused_in_one_message(
         Store(f"sqlite:///{database}", tmp_path)
     assert str(caught.value).startswith(f"the MLflow store {database} {says}")
     assert "tracking.uri" in str(caught.value)
+
+
+REFUSED = (
+    "MlflowException: API request to http://127.0.0.1:9/api/2.0/mlflow/experiments/search failed "
+    "with exception HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: "
+    '/api/2.0/mlflow/experiments/search (Caused by NewConnectionError("HTTPConnection(host='
+    "'127.0.0.1', port=9): Failed to establish a new connection: [Errno 111] Connection refused\"))"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "uri", "expected"),
+    [
+        pytest.param(
+            REFUSED,
+            "http://127.0.0.1:9",
+            "the tracking server at http://127.0.0.1:9 did not answer (connection refused)",
+            id="refused",
+        ),
+        pytest.param(
+            "MlflowException: ... HTTPConnectionPool(host='nohost.invalid', port=80): Max retries "
+            "exceeded ... [Errno -2] Name or service not known",
+            "http://nohost.invalid",
+            "the tracking server at http://nohost.invalid did not answer (unknown host)",
+            id="unknown-host",
+        ),
+        pytest.param(
+            "a store that refuses this",
+            "sqlite:///x.db",
+            "a store that refuses this",
+            id="local-as-is",
+        ),
+        pytest.param(
+            "PermissionError: denied", "http://h:5000", "PermissionError: denied", id="other-as-is"
+        ),
+    ],
+)
+def test_a_server_that_did_not_answer_is_said_in_a_few_words(
+    text: str, uri: str, expected: str
+) -> None:
+    assert plain_failure(text, uri) == expected
