@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,14 @@ def params(run: dict[str, Any]) -> dict[str, str]:
 
 def metrics(run: dict[str, Any]) -> dict[str, float]:
     return {m["key"]: m["value"] for m in run["data"].get("metrics", [])}
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 180, every: float = 0.05) -> Any:
+    """Poll `condition` until it returns something true, and return that; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(every)
+    raise AssertionError("timed out waiting")

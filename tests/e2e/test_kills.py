@@ -7,21 +7,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from e2e_helpers import nexus, start_nexus
-
-
-def _wait_for(condition, timeout: float = 120, every: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
+from e2e_helpers import nexus, start_nexus, wait_for
 
 
 def _mlflow_status(project: Path, run_id: str) -> str:
@@ -37,7 +26,7 @@ def test_sigkill_during_a_large_write_truncates_nothing(toy_project: Path) -> No
         process = start_nexus(
             toy_project, "case=toy", "pipeline.rows=3000000", output=subprocess.DEVNULL
         )
-        partial = _wait_for(  # the data being saved (.partial-*), not a run.json being written
+        partial = wait_for(  # the data being saved (.partial-*), not a run.json being written
             lambda: next(
                 (
                     p
@@ -45,7 +34,8 @@ def test_sigkill_during_a_large_write_truncates_nothing(toy_project: Path) -> No
                     if p.parent not in seen and not p.name.endswith(".run.json")
                 ),
                 None,
-            )
+            ),
+            every=0.01,  # a partial file lives for moments
         )
         seen.add(partial.parent)
         process.send_signal(signal.SIGKILL)
@@ -99,7 +89,7 @@ def test_a_killed_joblib_worker_costs_no_other_job(toy_project: Path) -> None:
         slow = [m for m in found if "pipeline.sleep_s=60" in m["overrides"] and m["steps"]]
         return slow[0] if len(done) == 3 and slow else None
 
-    victim = _wait_for(victim_once_others_done, every=0.1)
+    victim = wait_for(victim_once_others_done, every=0.1)
     os.kill(victim["pid"], signal.SIGKILL)
     stdout, stderr = sweep.communicate(timeout=120)
 
@@ -129,7 +119,7 @@ def test_ctrl_c_in_a_sweep_leaves_no_run_running(toy_project: Path) -> None:
                 return bool(json.loads(path.read_text())["steps"])
         return False
 
-    _wait_for(second_job_running, every=0.1)
+    wait_for(second_job_running, every=0.1)
     sweep.send_signal(signal.SIGINT)
     stdout, stderr = sweep.communicate(timeout=120)
 

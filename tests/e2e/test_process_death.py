@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_helpers import nexus, start_nexus
+from e2e_helpers import nexus, start_nexus, wait_for
 from process_helpers import ProcessTree, SilentServer, refused_url
 
 GONE_WITHIN_S = 10.0  # how soon after the command every process it started must be gone (on a
@@ -62,16 +62,6 @@ def _run(project: Path, *args: str, env: dict[str, str] | None = None) -> tuple[
     seconds = time.monotonic() - started
     tree.stop()
     return process, stdout, stderr, tree, seconds
-
-
-def _wait_for(condition: Callable[[], Any], timeout: float = 180, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
 
 
 def _manifests(project: Path) -> list[dict[str, Any]]:
@@ -191,7 +181,7 @@ def test_ctrl_c_while_a_silent_server_keeps_nexus_waiting_ends_the_command(
     )
     tree = ProcessTree(process.pid)
     if when == "steps done":
-        _wait_for(_steps_done(toy_project))
+        wait_for(_steps_done(toy_project))
     time.sleep(3)  # now waiting for the server
     interrupted = time.monotonic()
     for press in range(presses):  # an impatient user presses again while nexus cleans up
@@ -219,7 +209,7 @@ def _kill_when(
     """Start nexus, SIGKILL it once `ready()` and it has `children` processes; its tree."""
     process = start_nexus(project, *args, output=subprocess.DEVNULL)
     tree = ProcessTree(process.pid)
-    _wait_for(lambda: ready() and len(tree.alive()) >= children)
+    wait_for(lambda: ready() and len(tree.alive()) >= children)
     tree.poll()  # every process started so far is recorded
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
@@ -264,7 +254,7 @@ def test_sigkill_of_nexus_ends_every_process_it_started_and_its_runs_killed(
     )
 
     assert tree.wait_all_gone(GONE_WITHIN_S) == []
-    assert _wait_for(lambda: _settled(toy_project), timeout=60)
+    assert wait_for(lambda: _settled(toy_project), timeout=60)
     assert _mlflow_runs(toy_project) == expected
 
 
@@ -305,7 +295,7 @@ def test_sigkill_during_rendering_ends_the_render_workers(demo_project: Path) ->
     )
 
     assert tree.wait_all_gone(GONE_WITHIN_S) == []
-    assert _wait_for(lambda: _settled(demo_project), timeout=60)
+    assert wait_for(lambda: _settled(demo_project), timeout=60)
     assert _mlflow_runs(demo_project).count(("job", "KILLED")) == killed_before + 1
 
 
@@ -322,7 +312,7 @@ def test_an_interrupted_run_is_final_and_names_its_killed_mlflow_run(
 ) -> None:
     process = start_nexus(toy_project, "case=toy", "pipeline.sleep_s=60")
     tree = ProcessTree(process.pid)
-    _wait_for(lambda: any(m["steps"] for m in _manifests(toy_project)), every=0.01)
+    wait_for(lambda: any(m["steps"] for m in _manifests(toy_project)), every=0.01)
     time.sleep(delay_s)
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=120)
