@@ -83,3 +83,20 @@ def test_values_that_are_not_all_numbers_keep_their_order(values: list[str]) -> 
     figure = summary_figure(_grid(a=values), ["a"], ("rmse", "minimize"))
 
     assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == values
+
+
+def test_the_png_is_laid_out_once_and_comes_out_as_with_the_layout_left_to_savefig(
+    tmp_path: Path,
+) -> None:
+    points = _grid(**{"pipeline.x": ["0.1", "0.2"], "pipeline.zoom": ["3", "8"], "c": ["a"]})
+    swept = ["pipeline.x", "pipeline.zoom", "c"]
+
+    figure = summary_figure(points, swept, ("rmse", "minimize"))
+    assert figure.get_layout_engine() is None  # savefig does not lay it out again
+    figure.savefig(tmp_path / "once.png", dpi=100)
+    again = summary_figure(points, swept, ("rmse", "minimize"))
+    again.tight_layout()  # which leaves a placeholder engine: savefig lays it out again
+    assert again.get_layout_engine() is not None
+    again.savefig(tmp_path / "twice.png", dpi=100)
+
+    assert (tmp_path / "once.png").read_bytes() == (tmp_path / "twice.png").read_bytes()
