@@ -6,8 +6,10 @@ The yardstick is a full demo run, `cache=false` (every step computed, nothing ha
 recorded: the demo as before the cache), interleaved with what is measured, in one project:
 
 - a rerun of the unchanged demo (every step reused);
-- a 3-job `pipeline.fps` sweep after one full run (frames reused, only the encoder runs;
-  new fps values each time, so that the videos are never reused);
+- a 3-job `pipeline.fps` sweep after one full run (frames reused, only the Video Creator
+  runs: it retimes the video encoded with the frames), and the same sweep encoding anew
+  (the mp4 handler's `retime: false`, as before retiming existed), with the seconds of its
+  encoding; new fps values each time, so that the videos are never reused;
 - a run where every step misses (a new latency each time): the cache's own seconds on it
   (keys, hashing the inputs and outputs, records; `run.json`'s `cache.seconds_spent`)
   against the full run's wall time.
@@ -26,6 +28,7 @@ from pathlib import Path
 from common import machine, nexus, run, scaled_project, spread
 
 OFF = ("case=demo", "tracking.enabled=false")
+ENCODE = "+case.io_mapping.video.handler_args={retime: false}"
 
 
 def main() -> None:
@@ -45,13 +48,15 @@ def main() -> None:
 def measure(project: Path, repeat: int, title: str, sweep: bool) -> None:
     """Print the figures of one project: full runs interleaved with reruns, sweeps, misses."""
     run(nexus(*OFF), project)  # the first full run: what the rerun and the sweep reuse
-    full, rerun, sweeps, encoding, spent, missed = [], [], [], [], [], []
+    full, rerun, sweeps, encoded, encoding, spent, missed = [], [], [], [], [], [], []
     for i in range(repeat):
         full.append(run(nexus(*OFF, "cache=false"), project).wall)
         rerun.append(run(nexus(*OFF), project).wall)
         if sweep:
-            rates = ",".join(str(11 + 3 * i + j) for j in range(3))
+            rates = ",".join(str(11 + 6 * i + j) for j in range(3))
             sweeps.append(run(nexus(*OFF, f"pipeline.fps={rates}", "-m"), project).wall)
+            rates = ",".join(str(14 + 6 * i + j) for j in range(3))
+            encoded.append(run(nexus(*OFF, ENCODE, f"pipeline.fps={rates}", "-m"), project).wall)
             encoding.append(_newest_sweep_seconds(project, "Video Creator"))
         latency = f"pipeline.latency_to_compensate_s={0.15 + 0.01 * i:.2f}"
         missed.append(run(nexus(*OFF, latency), project).wall)
@@ -64,6 +69,8 @@ def measure(project: Path, repeat: int, title: str, sweep: bool) -> None:
     if sweep:
         ratio = statistics.median(sweeps) / base
         print(f"  3-job fps sweep after a full run  {spread(sweeps)} s = {ratio:.2f} full runs")
+        ratio = statistics.median(encoded) / base
+        print(f"  the same, encoding (retime off)   {spread(encoded)} s = {ratio:.2f} full runs")
         floor = statistics.median(encoding) / base
         print(f"    of which encoding the 3 videos  {spread(encoding)} s = {floor:.2f} full runs")
     share = statistics.median(spent) / base

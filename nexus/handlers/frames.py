@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
 import shutil
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from fractions import Fraction
 from itertools import chain
 from pathlib import Path
 from typing import Any, overload
@@ -22,6 +24,7 @@ __all__ = [
     "FrameSequence",
     "FramesHandler",
     "encoded_alongside",
+    "encoded_alongside_at_another_rate",
     "frame_stream",
     "remove_quietly",
 ]
@@ -291,10 +294,30 @@ def encoded_alongside(sequence: FrameSequence, settings: Mp4Settings) -> Path | 
     Not if a frame file changed after the video was finished (it is finished last).
     """
     made = sequence.directory / _video_name(settings)
-    if not made.is_file() or sequence.paths != _png_files(sequence.directory):
-        return None
+    return made if made.is_file() and _of_these_frames(made, sequence) else None
+
+
+def encoded_alongside_at_another_rate(
+    sequence: FrameSequence, settings: Mp4Settings
+) -> tuple[Path, Fraction] | None:
+    """A video encoded as `settings` say but at another frame rate, with these frames; its rate."""
+    for made in sorted(sequence.directory.glob(".video-*fps-*.mp4")):
+        found = re.fullmatch(r"\.video-(\d+)(?:_(\d+))?fps-.*\.mp4", made.name)
+        if found is None:
+            continue
+        rate = Fraction(int(found[1]), int(found[2] or 1))
+        at_rate = dataclasses.replace(settings, fps=float(rate))
+        if made.name == _video_name(at_rate) and _of_these_frames(made, sequence):
+            return made, rate
+    return None
+
+
+def _of_these_frames(made: Path, sequence: FrameSequence) -> bool:
+    """Whether the video `made` beside the frames encodes exactly `sequence`, unchanged since."""
+    if sequence.paths != _png_files(sequence.directory):
+        return False
     finished = made.stat().st_mtime_ns
-    return made if all(p.stat().st_mtime_ns <= finished for p in sequence.paths) else None
+    return all(p.stat().st_mtime_ns <= finished for p in sequence.paths)
 
 
 def _video_settings(video: Mapping[str, Any] | bool | None) -> Mp4Settings | None:

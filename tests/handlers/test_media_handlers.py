@@ -366,6 +366,65 @@ def test_a_video_encoded_with_other_settings_or_frames_is_not_reused(
     assert Mp4Handler().load(tmp_path / "v.mp4").n_frames == len(sequence)
 
 
+def _decoded(path: Path) -> list[bytes]:
+    return list(imageio_ffmpeg.read_frames(str(path)))[1:]  # the first item is the metadata
+
+
+@pytest.mark.parametrize("fps", [6, 25, 30000 / 1001])
+def test_at_another_fps_the_video_encoded_along_is_retimed_not_encoded(
+    tmp_path: Path, fps: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    FramesHandler().save(
+        [gradient_frame(i) for i in range(24)], tmp_path / "frames", video={"fps": 12}
+    )
+    [made] = hidden_videos(tmp_path / "frames")
+    sequence = FramesHandler().load(tmp_path / "frames")
+
+    with caplog.at_level("INFO", logger="nexus.handlers.mp4"):
+        Mp4Handler().save(sequence, tmp_path / "v.mp4", fps=fps)
+
+    assert "retimed" in caplog.text
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(tmp_path / "v.mp4"))
+    assert frames == 24
+    assert seconds == pytest.approx(24 / fps, abs=0.002)
+    meta = next(imageio_ffmpeg.read_frames(str(tmp_path / "v.mp4")))
+    assert meta["fps"] == pytest.approx(fps, abs=0.01)
+    assert _decoded(tmp_path / "v.mp4") == _decoded(made)  # the same encoded frames
+
+
+def test_retime_false_encodes_anew_at_the_new_fps(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    frames = [gradient_frame(i) for i in range(24)]
+    FramesHandler().save(frames, tmp_path / "frames", video={"fps": 12})
+    sequence = FramesHandler().load(tmp_path / "frames")
+
+    with caplog.at_level("INFO", logger="nexus.handlers.mp4"):
+        Mp4Handler().save(sequence, tmp_path / "v.mp4", fps=6, retime=False)
+    Mp4Handler().save(frames, tmp_path / "fresh.mp4", fps=6)
+
+    assert "retimed" not in caplog.text
+    assert (tmp_path / "v.mp4").read_bytes() == (tmp_path / "fresh.mp4").read_bytes()
+
+
+def test_a_video_with_other_settings_than_the_rate_is_not_retimed(tmp_path: Path) -> None:
+    FramesHandler().save(
+        [gradient_frame(i) for i in range(6)], tmp_path / "frames", video={"fps": 12}
+    )
+    sequence = FramesHandler().load(tmp_path / "frames")
+
+    Mp4Handler().save(sequence, tmp_path / "v.mp4", fps=6, crf=30)
+    Mp4Handler().save(sequence[:], tmp_path / "fresh.mp4", fps=6, crf=30, retime=False)
+
+    assert (tmp_path / "v.mp4").read_bytes() == (tmp_path / "fresh.mp4").read_bytes()
+
+
+def test_retime_must_be_true_or_false() -> None:
+    problems = Mp4Handler().check_args({"retime": "yes"}, saving=True)
+
+    assert problems == ["retime = 'yes': true or false"]
+
+
 def test_a_video_encoded_along_is_not_reused_once_a_frame_changed(tmp_path: Path) -> None:
     FramesHandler().save([gradient_frame(i) for i in range(3)], tmp_path / "frames", video=True)
     [made] = hidden_videos(tmp_path / "frames")
