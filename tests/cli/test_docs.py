@@ -121,7 +121,7 @@ def test_writes_the_expected_page(catalog: ProjectDir) -> None:
         "- **defined in**: `nexus.handlers.tabular.CsvHandler`, nexus (built in)",
         "- **extensions**: none: name it, `handler: frames`",
         "- **save**: `save(obj, path, fps=None, codec='libx264', crf=20, preset='medium', "
-        "output_params=())`",
+        "output_params=(), retime=True)`",
         # a generator
         "- **defined in**: `plugins/formats/text.py`, `write_sample_text`",
         # a case: steps with their own parameters, pipeline, io_mapping
@@ -299,7 +299,7 @@ def test_every_data_row_and_handler_argument_of_this_repository_is_described() -
 
     assert len(data_rows) == 11
     assert [row for row in data_rows if row.rstrip().endswith("|  |")] == []
-    assert len(argument_rows) == 46
+    assert len(argument_rows) == 47
     assert [row for row in argument_rows if row.rstrip().endswith("|  |")] == []
     assert "Not documented" not in page
     assert "| save | `crf` | `20` | quality, 0-51; lower is better, 18 is visually lossless. |" in (
