@@ -14,8 +14,8 @@ recorded: the demo as before the cache), interleaved with what is measured, in o
   (keys, hashing the inputs and outputs, records; `run.json`'s `cache.seconds_spent`)
   against the full run's wall time.
 
-Then the last two figures once more with 10x the rows and 10x the frames (3,000 frames:
-each of those runs takes minutes, so `--scaled-repeat` is 1 by default).
+Then all of them once more with 10x the rows and 10x the frames (3,000 frames: each of
+those runs takes minutes, so `--scaled-repeat` is 1 by default).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def main() -> None:
     if options.scaled_repeat < 1:
         return
     with scaled_project(rows=10, frames=10) as project:
-        measure(project, options.scaled_repeat, "10x rows, 10x frames (18,000, 3,000)", sweep=False)
+        measure(project, options.scaled_repeat, "10x rows, 10x frames (18,000, 3,000)", sweep=True)
 
 
 def measure(project: Path, repeat: int, title: str, sweep: bool) -> None:
