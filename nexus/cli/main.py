@@ -129,9 +129,9 @@ def main(argv: Sequence[str] | None = None, helper: Helper | None = None) -> int
         signal.signal(signal.SIGTERM, sigterm)
 
 
-def _report_other(exc: Exception, hints: _Hints | None = None) -> int:
+def _report_other(exc: Exception) -> int:
     """A Hydra error or a bug: short on the console, whole in a file."""
-    message = _explain_hydra_error(exc, hints)
+    message = _explain_hydra_error(exc)
     if message is not None:
         return _report(message)
     log_file = _save_traceback(exc)
@@ -226,9 +226,10 @@ def _run_hydra(args: list[str], helper: Helper | None = None) -> int:
             app(Job(session))()
     except BaseException as exc:
         _close_after_failure(session, exc)
-        if isinstance(exc, Exception) and _explain_hydra_error(exc, hints) is not None:
-            return _report_other(exc, hints)
-        raise
+        message = _explain_hydra_error(exc, hints) if isinstance(exc, Exception) else None
+        if message is None:
+            raise
+        return _report(message)
     finally:
         session.tracker.close()
     _raise_tracking_problems(session)

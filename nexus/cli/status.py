@@ -27,7 +27,7 @@ def command(args: list[str]) -> int:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from nexus.cli.main import _explain_hydra_error, _Hints, _report_other, _unknown_case
+    from nexus.cli.main import _explain_hydra_error, _Hints, _report, _unknown_case
     from nexus.config.compose import register_configs
     from nexus.config.params import Layers, read_global_config, step_parameters
     from nexus.config.settings import check_settings
@@ -53,9 +53,10 @@ def command(args: list[str]) -> int:
         with initialize_config_dir(config_dir=str(project.conf_dir), version_base="1.3"):
             cfg = compose("config", overrides=args)
     except Exception as exc:
-        if _explain_hydra_error(exc, hints) is None:
+        message = _explain_hydra_error(exc, hints)
+        if message is None:
             raise
-        return _report_other(exc, hints)
+        return _report(message)
     check_settings(cfg)
     params = step_parameters(cfg, registry, Layers.of(project, cfg, args))
     if _raw_data_missing(cfg, project, registry):
